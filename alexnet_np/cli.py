@@ -1,0 +1,49 @@
+"""The ``alexnet-np`` command line: one subcommand per module in ``alexnet_np/commands``.
+
+Each command module has ``add_parser(subparsers)`` (which registers the subcommand and sets
+``func``) and the function it points to. Errors a user can fix are raised as
+:class:`alexnet_np.errors.UserError` and printed as one line with exit status 2.
+"""
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+from .errors import UserError
+
+# The subcommands, in the order `alexnet-np --help` lists them.
+COMMANDS = ["gradcheck"]
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="alexnet-np",
+        description="AlexNet (Krizhevsky, Sutskever, Hinton 2012) in NumPy with hand-derived "
+                    "backprop, and in Numba CUDA. Run `alexnet-np COMMAND --help` for details.",
+    )
+    parser.add_argument("--version", action="version", version=f"alexnet-np {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMANDS:
+        importlib.import_module(f"alexnet_np.commands.{name}").add_parser(sub)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except UserError as err:
+        print(f"alexnet-np {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"alexnet-np {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

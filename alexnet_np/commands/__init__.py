@@ -1,0 +1,1 @@
+"""One module per ``alexnet-np`` subcommand (see ``alexnet_np/cli.py``)."""

@@ -1,0 +1,246 @@
+"""Gradient checking: compare a hand-derived backward pass with centred finite differences.
+
+The method (CS231n): pick a random upstream gradient ``dout`` and define the scalar
+``L(x) = sum(f(x) * dout)``. Then ``dL/dx`` is exactly what ``backward(dout)`` must return, and
+each of its entries can be estimated numerically::
+
+    dL/dx[i] ~ (L(x + eps e_i) - L(x - eps e_i)) / (2 eps)
+
+The centred difference has truncation error O(eps^2). In float64 with eps = 1e-6 that is about
+1e-12 relative, while rounding adds about 1e-16 / 1e-6 = 1e-10; a correct backward therefore
+agrees to ~1e-9 and a wrong one is off by O(1). We use the tolerance 1e-6: three orders of
+magnitude above the noise, many below any real bug. Float32 cannot be checked this way (its
+rounding error, ~1e-7 / eps, swamps everything); always check in float64.
+
+Relative error (per tensor)::
+
+    rel_error(a, b) = max_i |a_i - b_i| / max(max_i |a_i|, max_i |b_i|, 1e-30)
+
+i.e. the worst absolute difference measured against the tensor's own scale. Elementwise
+relative error would blow up on entries that are legitimately ~0 (a dead ReLU, a pooling input
+that wins no window); scaling by the tensor's largest entry does not.
+
+Finite differences lie at kinks: an input within eps of 0 at a ReLU, or two nearly equal values
+in a pooling window, make the numerical gradient average two slopes. Draw inputs that stay away
+from kinks (:func:`away_from_zero`, :func:`distinct_values`).
+"""
+
+import numpy as np
+
+TOLERANCE = 1e-6
+EPS = 1e-6
+
+
+def numerical_gradient(f, x, dout, eps=EPS):
+    """Centred-difference gradient of ``sum(f(x) * dout)`` with respect to ``x``.
+
+    ``x`` is perturbed in place one entry at a time and restored afterwards, so pass the very
+    array ``f`` reads (a parameter array, or the input it closes over).
+    """
+    grad = np.zeros_like(x)
+    flat_x, flat_g = x.reshape(-1), grad.reshape(-1)
+    for i in range(flat_x.size):
+        old = flat_x[i]
+        flat_x[i] = old + eps
+        plus = np.sum(f() * dout)
+        flat_x[i] = old - eps
+        minus = np.sum(f() * dout)
+        flat_x[i] = old
+        flat_g[i] = (plus - minus) / (2 * eps)
+    return grad
+
+
+def rel_error(a, b):
+    """Worst absolute difference relative to the larger of the two tensors' maxima."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    scale = max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0), 1e-30)
+    return float(np.max(np.abs(a - b), initial=0.0) / scale)
+
+
+def assert_close(actual, expected, rtol=TOLERANCE, name="array", show=5):
+    """Raise AssertionError unless ``rel_error(actual, expected) <= rtol``.
+
+    The message lists the ``show`` worst entries: index, actual, expected, difference.
+    """
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    if actual.shape != expected.shape:
+        raise AssertionError(f"{name}: shape {actual.shape} != expected {expected.shape}")
+    err = rel_error(actual, expected)
+    if err <= rtol:
+        return err
+    diff = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+    worst = np.argsort(diff, axis=None)[::-1][:show]
+    lines = [f"{name}: relative error {err:.3e} > {rtol:.1e}; worst entries:"]
+    for flat in worst:
+        idx = np.unravel_index(flat, actual.shape)
+        lines.append(f"  {tuple(int(i) for i in idx)}: actual {actual[idx]!r}, "
+                     f"expected {expected[idx]!r}, |diff| {diff[idx]:.3e}")
+    raise AssertionError("\n".join(lines))
+
+
+def away_from_zero(rng, shape, margin=0.1, dtype=np.float64):
+    """Random values with ``|x| >= margin``: no ReLU kink within reach of eps."""
+    x = rng.uniform(margin, 1.0 + margin, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    return x.astype(dtype)
+
+
+def distinct_values(rng, shape, gap=1e-3, dtype=np.float64):
+    """A random permutation of evenly spaced values ``gap`` apart, centred on 0.
+
+    Every pair of entries differs by at least ``gap`` (>> eps), so no max-pool window has a tie
+    that a finite difference could flip.
+    """
+    n = int(np.prod(shape))
+    values = (np.arange(n) - n / 2) * gap
+    return rng.permutation(values).reshape(shape).astype(dtype)
+
+
+def check_layer(layer, x, rng=None, eps=EPS, before_forward=None):
+    """Gradient-check a layer: ``dx`` and every parameter gradient, against finite differences.
+
+    Parameters
+    ----------
+    layer : Layer
+        Its parameters should be float64 (checking float32 only measures rounding noise).
+    x : ndarray
+        The input; it is copied, never changed.
+    rng : numpy.random.Generator, optional
+        Draws the random upstream gradient.
+    before_forward : callable, optional
+        Called before every forward pass; a dropout check uses it to re-seed the layer's
+        generator so that every pass drops the same units.
+
+    Returns
+    -------
+    dict
+        ``{"dx": rel_error, "W": rel_error, ...}`` for the input and each parameter.
+    """
+    rng = np.random.default_rng(0) if rng is None else rng
+    x = np.array(x, copy=True)
+
+    def run():
+        if before_forward is not None:
+            before_forward()
+        return layer.forward(x)
+
+    out = run()
+    dout = rng.standard_normal(out.shape).astype(out.dtype)
+    dx = layer.backward(dout)
+    analytic = {"dx": dx, **{name: g.copy() for name, g in layer.grads.items()}}
+
+    errors = {"dx": rel_error(analytic["dx"], numerical_gradient(run, x, dout, eps))}
+    for name, value in layer.params.items():
+        errors[name] = rel_error(analytic[name], numerical_gradient(run, value, dout, eps))
+    return errors
+
+
+def check_loss(loss_layer, logits, labels, eps=EPS):
+    """Gradient-check a loss layer: ``backward()`` against finite differences of the loss.
+
+    Returns ``{"dlogits": rel_error}``.
+    """
+    logits = np.array(logits, copy=True)
+    loss_layer.forward(logits, labels)
+    analytic = loss_layer.backward()
+
+    def run():
+        return np.asarray(loss_layer.forward(logits, labels))
+
+    numeric = numerical_gradient(run, logits, np.ones(()), eps)
+    return {"dlogits": rel_error(analytic, numeric)}
+
+
+# ---------------------------------------------------------------------------------------------
+# The suite behind `alexnet-np gradcheck`: a few configurations per layer, float64 throughout.
+# ---------------------------------------------------------------------------------------------
+
+def _suite_conv2d(rng):
+    from .layers import Conv2d
+    configs = [  # (N, C, H, W, F, K, stride, padding, groups)
+        (2, 3, 7, 7, 4, 3, 1, 0, 1),
+        (1, 4, 9, 8, 6, 3, 2, 1, 2),
+        (2, 3, 15, 15, 4, 11, 4, 0, 1),
+        (1, 8, 6, 6, 8, 5, 1, 2, 4),
+    ]
+    for n, c, h, w, f, k, s, p, g in configs:
+        layer = Conv2d(c, f, k, stride=s, padding=p, groups=g, rng=rng, dtype=np.float64,
+                       std=1.0)
+        layer.params["b"][:] = rng.standard_normal(f)
+        x = rng.standard_normal((n, c, h, w))
+        yield f"x{(n, c, h, w)} k={k} s={s} p={p} g={g}", check_layer(layer, x, rng)
+
+
+def _suite_relu(rng):
+    from .layers import ReLU
+    for shape in [(2, 3, 4, 5), (3, 7)]:
+        yield f"x{shape}", check_layer(ReLU(), away_from_zero(rng, shape), rng)
+
+
+def _suite_lrn(rng):
+    from .layers import LocalResponseNorm
+    for size, alpha, beta, k, c in [(5, 1e-4, 0.75, 2.0, 7), (3, 0.3, 0.75, 1.0, 4),
+                                    (4, 0.2, 0.5, 2.0, 6)]:
+        layer = LocalResponseNorm(size, alpha, beta, k)
+        x = rng.standard_normal((2, c, 3, 3)) * 3
+        yield f"C={c} size={size} alpha={alpha} beta={beta} k={k}", check_layer(layer, x, rng)
+
+
+def _suite_maxpool2d(rng):
+    from .layers import MaxPool2d
+    for shape, k, s in [((2, 3, 7, 7), 3, 2), ((1, 2, 8, 6), 2, 2), ((1, 2, 13, 13), 3, 2)]:
+        x = distinct_values(rng, shape)
+        yield f"x{shape} k={k} s={s}", check_layer(MaxPool2d(k, s), x, rng)
+
+
+def _suite_dropout(rng):
+    from .layers import Dropout
+    for p in [0.5, 0.2]:
+        layer = Dropout(p)
+
+        def reseed(layer=layer):
+            layer.rng = np.random.default_rng(123)
+
+        x = rng.standard_normal((4, 10))
+        yield f"p={p} train", check_layer(layer, x, rng, before_forward=reseed)
+    yield "p=0.5 eval", check_layer(Dropout(0.5).eval(), rng.standard_normal((3, 5)), rng)
+
+
+def _suite_linear(rng):
+    from .layers import Linear
+    for n, i, o in [(3, 5, 4), (1, 12, 7)]:
+        layer = Linear(i, o, rng=rng, dtype=np.float64, std=1.0)
+        layer.params["b"][:] = rng.standard_normal(o)
+        yield f"x({n}, {i}) -> {o}", check_layer(layer, rng.standard_normal((n, i)), rng)
+
+
+def _suite_flatten(rng):
+    from .layers import Flatten
+    yield "x(2, 3, 4, 5)", check_layer(Flatten(), rng.standard_normal((2, 3, 4, 5)), rng)
+
+
+def _suite_softmax_xent(rng):
+    from .layers import SoftmaxCrossEntropy
+    for n, k in [(4, 10), (1, 3)]:
+        logits = rng.standard_normal((n, k)) * 2
+        labels = rng.integers(0, k, size=n)
+        yield f"logits({n}, {k})", check_loss(SoftmaxCrossEntropy(), logits, labels)
+
+
+SUITE = {
+    "conv2d": _suite_conv2d,
+    "relu": _suite_relu,
+    "lrn": _suite_lrn,
+    "maxpool2d": _suite_maxpool2d,
+    "dropout": _suite_dropout,
+    "linear": _suite_linear,
+    "flatten": _suite_flatten,
+    "softmax_xent": _suite_softmax_xent,
+}
+
+
+def run_suite(names, seed=0, tol=TOLERANCE):
+    """Yield ``(layer, configuration, {tensor: rel_error}, passed)`` for each check."""
+    rng = np.random.default_rng(seed)
+    for name in names:
+        for config, errors in SUITE[name](rng):
+            yield name, config, errors, all(e <= tol for e in errors.values())
