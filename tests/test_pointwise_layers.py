@@ -126,3 +126,15 @@ def test_dtype_and_input_untouched(layer, dtype):
 def test_non_float_input_rejected():
     with pytest.raises(ValueError, match="ReLU: expected float32 or float64 input"):
         ReLU().forward(np.zeros((2, 2), dtype=np.int64))
+
+
+def test_zeropad2d():
+    from alexnet_np.layers import ZeroPad2d
+    rng = np.random.default_rng(10)
+    layer = ZeroPad2d((0, 3, 1, 2))
+    x = rng.standard_normal((1, 2, 4, 5))
+    out = layer.forward(x)
+    assert out.shape == (1, 2, 7, 8)
+    np.testing.assert_array_equal(out[:, :, 0:4, 1:6], x)
+    assert out.sum() == pytest.approx(x.sum())
+    assert check_layer(layer, x, rng)["dx"] < TOLERANCE

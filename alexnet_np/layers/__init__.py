@@ -38,10 +38,11 @@ from .softmax_xent import (
     softmax_xent_backward,
     softmax_xent_forward,
 )
+from .zeropad2d import ZeroPad2d, zeropad2d_backward, zeropad2d_forward
 
 __all__ = [
     "Layer", "Conv2d", "ReLU", "Tanh", "LocalResponseNorm", "MaxPool2d", "Dropout", "Linear",
-    "Flatten", "SoftmaxCrossEntropy",
+    "Flatten", "SoftmaxCrossEntropy", "ZeroPad2d", "zeropad2d_forward", "zeropad2d_backward",
     "conv2d_forward", "conv2d_backward", "conv2d_forward_naive", "conv2d_backward_naive",
     "relu_forward", "relu_backward", "tanh_forward", "tanh_backward",
     "lrn_forward", "lrn_backward", "lrn_forward_naive", "lrn_backward_naive",
