@@ -260,3 +260,35 @@ def run_suite(names, seed=0, tol=TOLERANCE):
     for name in names:
         for config, errors in SUITE[name](rng):
             yield name, config, errors, all(e <= tol for e in errors.values())
+
+
+def check_model(model, x, labels, rng=None, eps=EPS, sample=None):
+    """Gradient-check a whole network: the loss's gradient w.r.t. every parameter.
+
+    The model should be float64 (``model.astype(np.float64)``). Dropout masks are held fixed by
+    restoring the dropout generator's state before every forward pass. ``sample`` checks only
+    that many random entries per tensor. Returns ``{"conv1.W": rel_error, ...}``.
+    """
+    rng = np.random.default_rng(0) if rng is None else rng
+    state = model.dropout_rng.bit_generator.state
+
+    def loss():
+        model.dropout_rng.bit_generator.state = state
+        return np.asarray(model.loss(x, labels)[0])
+
+    loss()
+    model.backward(model.loss_layer.backward())
+    analytic = {k: g.copy() for k, g in model.grads.items()}
+    errors = {}
+    for name, value in model.params.items():
+        idx = None
+        if sample is not None and value.size > sample:
+            idx = rng.choice(value.size, size=sample, replace=False)
+        numeric = numerical_gradient(loss, value, np.ones(()), eps, idx)
+        if idx is None:
+            errors[name] = rel_error(analytic[name], numeric)
+        else:
+            exact = analytic[name].reshape(-1)
+            scale = max(np.max(np.abs(exact)), 1e-30)
+            errors[name] = float(np.max(np.abs(exact[idx] - numeric.reshape(-1)[idx])) / scale)
+    return errors
