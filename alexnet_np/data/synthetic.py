@@ -137,7 +137,8 @@ def _background(rng, size):
     t = np.clip(0.5 + t / size, 0, 1)[:, :, None]  # (S, S, 1)
     img = (c0 * (1 - t) + c1 * t).astype(np.float32)  # (S, S, 3)
     coarse = rng.normal(0, 30, size=(4, 4, 3)).astype(np.float32)  # (4, 4, 3)
-    img += np.einsum("yi,ijc,xj->yxc", up, coarse, up)  # bilinear upsampling, (S, S, 3)
+    blot = up @ coarse.transpose(2, 0, 1) @ up.T  # bilinear upsampling, (3, S, S)
+    img += blot.transpose(1, 2, 0)  # (S, S, 3)
     return img
 
 
