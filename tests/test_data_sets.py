@@ -129,6 +129,9 @@ def test_corrupt_image_is_skipped_with_a_warning_naming_it(tmp_path, capsys):
     assert len(ds.train_labels) == 12 and len(ds.val_labels) == 6
     assert sorted(ds.skipped) == sorted([str(bad), str(truncated)])
     np.testing.assert_array_equal(ds.train_labels, color_labels(np.asarray(ds.train_images)))
+    again = load_dataset(str(root), S)  # from the cache: the count is repeated
+    assert "2 unreadable image(s) were left out" in capsys.readouterr().err
+    assert len(again.train_labels) == 12
 
 
 def test_missing_val_holds_out_every_tenth_image(tmp_path):

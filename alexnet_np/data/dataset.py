@@ -88,7 +88,7 @@ def _load_entry(entry):
 
 
 def _cached(cache_dir, name, source, size, key, build, verbose):
-    """Return ``(meta, arrays)`` for a cache entry, building it with ``build(tmp)`` if needed.
+    """Return ``(entry, (meta, arrays), built)`` for a cache entry, building it if needed.
 
     ``build(tmp)`` writes ``{train,val}_{images,labels}.npy`` into the folder ``tmp`` and
     returns a dict of metadata (``classes``, ``skipped``). The mean image and PCA are computed
@@ -99,7 +99,7 @@ def _cached(cache_dir, name, source, size, key, build, verbose):
     entry = os.path.join(cache_dir, prefix + key)
     loaded = _load_entry(entry)
     if loaded is not None:
-        return entry, loaded
+        return entry, loaded, False
     try:
         os.makedirs(cache_dir, exist_ok=True)
         tmp = os.path.join(cache_dir, f".tmp-{prefix}{key}-{os.getpid()}")
@@ -135,7 +135,7 @@ def _cached(cache_dir, name, source, size, key, build, verbose):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return entry, _load_entry(entry)
+    return entry, _load_entry(entry), True
 
 
 def _build_synthetic(seed, n_train, n_val, size):
@@ -276,11 +276,14 @@ def load_dataset(spec, image_size, seed=0, cache_dir=None, synthetic_train=5000,
         build = _build_imagefolder(classes, {"train": train_files, "val": val_files},
                                    image_size, verbose)
         source_id = source
-    entry, (meta, arrays) = _cached(cache_dir, name, source_id, image_size, key, build,
-                                    verbose)
+    entry, (meta, arrays), built = _cached(cache_dir, name, source_id, image_size, key, build,
+                                           verbose)
     ds = Dataset(name=name, source=source, classes=list(meta["classes"]),
                  image_size=image_size, skipped=list(meta.get("skipped", [])),
                  cache_path=entry, **arrays)
+    if ds.skipped and not built:
+        print(f"warning: {len(ds.skipped)} unreadable image(s) were left out when the cache was "
+              f"built (listed in {os.path.join(entry, 'meta.json')})", file=sys.stderr)
     if verbose:
         print(f"data: {ds.summary()}", file=sys.stderr)
     return ds

@@ -19,6 +19,8 @@ whatever the counts, and train and val never share an image. Label ``i % 10`` ke
 balanced.
 """
 
+from functools import lru_cache
+
 import numpy as np
 from PIL import Image, ImageDraw
 
@@ -85,9 +87,25 @@ def _shape_mask(kind, size, cx, cy, r, theta):
     return np.asarray(img, dtype=np.float32) / 255.0  # (S, S)
 
 
+@lru_cache(maxsize=8)
+def _grids(size):
+    """Pixel-centre coordinates ``(y, x)``, each ``(S, S)``, and the ``(S, 4)`` matrix that
+    upsamples a 4-point signal to S points by linear interpolation (shared, read-only)."""
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32) + 0.5  # (S, S) each
+    pos = np.clip((np.arange(size) + 0.5) * 4 / size - 0.5, 0, 3)  # (S,) in coarse units
+    lo = np.minimum(np.floor(pos).astype(int), 2)
+    frac = pos - lo
+    up = np.zeros((size, 4), dtype=np.float32)  # (S, 4)
+    up[np.arange(size), lo] = 1 - frac
+    up[np.arange(size), lo + 1] += frac
+    for a in (y, x, up):
+        a.setflags(write=False)
+    return y, x, up
+
+
 def _texture(kind, size, cx, cy, theta, period):
     """Binary texture in the object's own rotated frame, float32 ``(S, S)`` in {0, 1}."""
-    y, x = np.mgrid[0:size, 0:size].astype(np.float32) + 0.5  # (S, S) each
+    y, x, _ = _grids(size)
     u = (x - cx) * np.cos(theta) + (y - cy) * np.sin(theta)
     v = -(x - cx) * np.sin(theta) + (y - cy) * np.cos(theta)
     if kind == "stripes":
@@ -114,15 +132,14 @@ def _background(rng, size):
     """Two-colour linear gradient at a random angle plus low-frequency blotches, float32."""
     c0, c1 = rng.uniform(0, 255, size=3), rng.uniform(0, 255, size=3)
     a = rng.uniform(0, 2 * np.pi)
-    y, x = np.mgrid[0:size, 0:size].astype(np.float32) / max(size - 1, 1)  # (S, S) each
-    t = np.clip(0.5 + (x - 0.5) * np.cos(a) + (y - 0.5) * np.sin(a), 0, 1)[:, :, None]
-    img = c0 * (1 - t) + c1 * t  # (S, S, 3)
-    coarse = rng.normal(0, 30, size=(4, 4, 3)).astype(np.float32)
-    blot = np.stack([
-        np.asarray(Image.fromarray(coarse[:, :, ch], "F").resize(
-            (size, size), Image.Resampling.BILINEAR)) for ch in range(3)
-    ], axis=2)  # (S, S, 3)
-    return (img + blot).astype(np.float32)
+    y, x, up = _grids(size)
+    t = (x - size / 2) * np.cos(a) + (y - size / 2) * np.sin(a)  # (S, S)
+    t = np.clip(0.5 + t / size, 0, 1)[:, :, None]  # (S, S, 1)
+    img = (c0 * (1 - t) + c1 * t).astype(np.float32)  # (S, S, 3)
+    coarse = rng.normal(0, 30, size=(4, 4, 3)).astype(np.float32)  # (4, 4, 3)
+    blot = up @ coarse.transpose(2, 0, 1) @ up.T  # bilinear upsampling, (3, S, S)
+    img += blot.transpose(1, 2, 0)  # (S, S, 3)
+    return img
 
 
 def _paint(img, mask, color):
