@@ -88,3 +88,15 @@ def test_bad_input_shape():
     stepper = CudaStepper(gpu, opt_gpu, conv_version="naive", gemm_version="naive")
     with pytest.raises(ValueError, match="expected input of shape"):
         stepper.logits(np.zeros((1, 3, 16, 16), np.float32))
+
+
+def test_bench_cuda_interface():
+    from alexnet_np.cuda.bench import bench_cuda, format_result
+
+    r = bench_cuda("micro", batch_size=2, steps=1, compare_torch=False, conv_version="naive",
+                   gemm_version="naive")
+    for key in ("train_images_per_s", "infer_images_per_s", "peak_rss_mb", "layers", "device"):
+        assert key in r
+    assert {row["name"] for row in r["layers"]} >= {"conv1", "fc8"}
+    assert abs(sum(row["share"] for row in r["layers"]) - 1) < 1e-6
+    assert "train" in format_result(r)

@@ -30,7 +30,7 @@ from .common import empty, grid_1d, max_rel_err, report, simulator, time_call, t
 def maxpool_fwd_kernel(out, arg, x, k, stride):
     """Thread per out[n, c, i, j]: the window maximum and its flat input position."""
     n, c, oh, ow = out.shape
-    h, w = x.shape[2], x.shape[3]
+    w = x.shape[3]
     for idx in range(cuda.grid(1), n * c * oh * ow, cuda.gridsize(1)):
         j = idx % ow
         i = (idx // ow) % oh
