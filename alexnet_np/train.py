@@ -90,15 +90,21 @@ class NumpyStepper:
         pass
 
 
-def make_stepper(model, optimizer, device="cpu"):
-    """A NumpyStepper, or a CudaStepper for ``device="cuda"`` (one clear error without GPU)."""
+def make_stepper(model, optimizer, device="cpu", seed=0, start_step=0):
+    """A NumpyStepper, or a CudaStepper for ``device="cuda"`` (one clear error without GPU).
+
+    On the GPU, dropout masks are a hash of (seed, layer, step, unit), so a resumed run passes
+    the step it resumes at.
+    """
     if device == "cpu":
         return NumpyStepper(model, optimizer)
     if device == "cuda":
         from .cuda import require_gpu
         require_gpu()
         from .cuda.stepper import CudaStepper
-        return CudaStepper(model, optimizer)
+        stepper = CudaStepper(model, optimizer, seed=seed)
+        stepper.step = start_step
+        return stepper
     raise UserError(f"unknown device '{device}'; choose cpu or cuda")
 
 
@@ -276,7 +282,7 @@ def train(settings, dataset=None, log=print):
             f"({len(dataset.train_labels):,} train / {len(dataset.val_labels):,} val images, "
             f"{len(dataset.classes)} classes) for {s.epochs} epochs on {s.device}")
 
-    stepper = make_stepper(model, optimizer, s.device)
+    stepper = make_stepper(model, optimizer, s.device, seed=s.seed, start_step=step)
     runlog = RunLog(metrics_path)
     meta_common = {
         "model": config_to_dict(mcfg),
