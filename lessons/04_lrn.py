@@ -42,9 +42,10 @@ def part_trap(rng, out):
     pytorch_default, _ = lrn_forward(x, 5, 1e-4 / 5, 0.75, 1.0)  # torch LRN(5) defaults
     pytorch_matched, _ = lrn_forward(x, 5, 5e-4 / 5, 0.75, 2.0)  # torch LRN(5, 5e-4, .75, 2)
     print(f"mean output: paper {paper.mean():.3f}, PyTorch defaults (alpha/n, k=1) "
-          f"{pytorch_default.mean():.3f}, PyTorch with alpha=5e-4, k=2 {pytorch_matched.mean():.3f}")
-    C.check(np.allclose(paper, pytorch_matched), "paper's LRN == PyTorch LocalResponseNorm(5,"
-            " alpha=5e-4, beta=0.75, k=2)")
+          f"{pytorch_default.mean():.3f}, PyTorch with alpha=5e-4, k=2 "
+          f"{pytorch_matched.mean():.3f}")
+    C.check(np.allclose(paper, pytorch_matched),
+            "paper's LRN == PyTorch LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2)")
     C.check(not np.allclose(paper, pytorch_default), "PyTorch's defaults are a different layer")
     s = np.linspace(0, 300, 200)
     fig, ax = plt.subplots(figsize=(5, 3))
