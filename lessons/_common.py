@@ -1,0 +1,91 @@
+"""Shared helpers for the lessons: arguments, self-checks, figures.
+
+Every lesson starts with::
+
+    import _common as C          # (after putting this folder on sys.path)
+    args = C.parse(argv, __doc__)
+
+and ends its checks with ``C.check(condition, "what should hold")``.
+"""
+
+import argparse
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+if ROOT not in sys.path:  # so that `python lessons/NN_x.py` finds alexnet_np without install
+    sys.path.insert(0, ROOT)
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+class LessonCheckFailed(AssertionError):
+    """A lesson's self-check did not hold: the code or the explanation is wrong."""
+
+
+def check(cond, msg):
+    """Raise LessonCheckFailed with ``msg`` unless ``cond``; print a tick when it holds."""
+    if not cond:
+        raise LessonCheckFailed(f"SELF-CHECK FAILED: {msg}")
+    print(f"  [ok] {msg}")
+
+
+def parse(argv, doc):
+    """``--quick`` and ``--out DIR``; unknown arguments (a notebook kernel's) are ignored."""
+    p = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="small sizes: finishes in seconds")
+    p.add_argument("--out", default=os.path.join(HERE, "figures"),
+                   help="folder for the figures (default lessons/figures/)")
+    args, _ = p.parse_known_args([] if argv is None and "ipykernel" in sys.modules else argv)
+    os.makedirs(args.out, exist_ok=True)
+    return args
+
+
+def section(title):
+    print(f"\n=== {title} " + "=" * max(0, 70 - len(title)))
+
+
+def savefig(fig, out, name):
+    """Save a matplotlib figure as ``out/name`` and say where it went."""
+    import matplotlib.pyplot as plt
+    path = os.path.join(out, name)
+    fig.savefig(path, dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    print(f"  figure: {path}")
+    return path
+
+
+def cache_dir(out):
+    """A data cache folder inside the output folder (keeps the user's cache untouched)."""
+    path = os.path.join(out, "data-cache")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def train_micro(out, steps, seed=0, batch=16, lr=0.02, **overrides):
+    """Train the ``micro`` preset on a small synthetic set; return (model, losses, dataset).
+
+    Used by the lessons that need a trained (or training) network in a few seconds.
+    """
+    import numpy as np
+
+    from alexnet_np.data import BatchLoader, load_dataset
+    from alexnet_np.model import build_model
+    from alexnet_np.optim import SGD
+    ds = load_dataset("synthetic", 18, synthetic_train=320, synthetic_val=80,
+                      cache_dir=cache_dir(out), verbose=False)
+    model = build_model("micro", num_classes=10, seed=seed, **overrides)
+    opt = SGD(model.params, lr=lr)
+    rng = np.random.default_rng(seed)
+    losses = []
+    while len(losses) < steps:
+        loader = BatchLoader(ds, "train", batch, model.cfg.input_size, rng=rng,
+                             scale=model.cfg.input_scale, prefetch=False)
+        for x, y in loader:
+            model.train()
+            loss, _ = model.loss_and_backward(x, y)
+            opt.step(model.grads)
+            losses.append(float(loss))
+            if len(losses) == steps:
+                break
+    return model, np.array(losses), ds
