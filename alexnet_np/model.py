@@ -235,7 +235,7 @@ class AlexNet:
             g = groups if name in ("conv2", "conv4", "conv5") else 1
             pad = p1 if i == 0 else cfg.paddings[i]
             self.add(name, Conv2d(c_in, cfg.channels[i], cfg.kernel_sizes[i], cfg.strides[i],
-                                  pad, g, rng=rng, dtype=dtype))
+                                  pad, g, rng=rng, dtype=dtype, std=0.0))
             self.add("relu" + k, act())
             if name in ("conv1", "conv2") and cfg.lrn:
                 self.add("lrn" + k, LocalResponseNorm(cfg.lrn_size, alpha, cfg.lrn_beta,
@@ -249,12 +249,12 @@ class AlexNet:
         for k, width in zip(("6", "7"), cfg.hidden, strict=True):
             if cfg.dropout and cfg.dropout_placement == "torchvision":
                 self.add("drop" + k, Dropout(cfg.dropout, rng=self.dropout_rng))
-            self.add("fc" + k, Linear(features, width, rng=rng, dtype=dtype))
+            self.add("fc" + k, Linear(features, width, rng=rng, dtype=dtype, std=0.0))
             self.add("relu" + k, act())
             if cfg.dropout and cfg.dropout_placement == "paper":
                 self.add("drop" + k, Dropout(cfg.dropout, rng=self.dropout_rng))
             features = width
-        self.add("fc8", Linear(features, cfg.num_classes, rng=rng, dtype=dtype))
+        self.add("fc8", Linear(features, cfg.num_classes, rng=rng, dtype=dtype, std=0.0))
         self.loss_layer = SoftmaxCrossEntropy()
         self.init_params(rng)
 

@@ -191,7 +191,9 @@ class Conv2d(Layer):
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.groups = groups
         shape = (out_channels, in_channels // groups, kernel_size, kernel_size)
-        self.params["W"] = (rng.standard_normal(shape) * std).astype(dtype)
+        # std=0 leaves the weights at zero for a caller that initialises them itself
+        self.params["W"] = ((rng.standard_normal(shape) * std).astype(dtype) if std
+                            else np.zeros(shape, dtype=dtype))
         self.params["b"] = np.zeros(out_channels, dtype=dtype)
 
     def forward(self, x):

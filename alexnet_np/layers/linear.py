@@ -47,7 +47,10 @@ class Linear(Layer):
         super().__init__()
         rng = np.random.default_rng(0) if rng is None else rng
         self.in_features, self.out_features = in_features, out_features
-        self.params["W"] = (rng.standard_normal((out_features, in_features)) * std).astype(dtype)
+        shape = (out_features, in_features)
+        # std=0 leaves the weights at zero for a caller that initialises them itself
+        self.params["W"] = ((rng.standard_normal(shape) * std).astype(dtype) if std
+                            else np.zeros(shape, dtype=dtype))
         self.params["b"] = np.zeros(out_features, dtype=dtype)
 
     def forward(self, x):
