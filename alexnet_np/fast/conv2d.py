@@ -7,7 +7,7 @@ Same math as the reference (see its docstring), same gradients. What makes it fa
 
        cols (Cg*KH*KW, N*OH*OW)   cols[(c, u, v), (n, i, j)] = xp[n, c, i*s + u, j*s + v]
        out  (Fg, N*OH*OW)       = W_g (Fg, Cg*KH*KW) @ cols_g             forward
-       dW_g (Fg, Cg*KH*KW)      = dout_g (Fg, N*OH*OW) @ cols_g^T         backward
+       dW_g^T (Cg*KH*KW, Fg)    = cols_g @ dout_g^T (N*OH*OW, Fg)          backward
        dcols_g (Cg*KH*KW, N*OH*OW) = W_g^T @ dout_g                       backward
 
    Every operand is a contiguous matrix or the transpose of one, which BLAS takes as a flag,
@@ -146,8 +146,11 @@ def conv2d_backward_fast(dout, cache, need_dx=True):
     im2col_cnhw(cols, x.transpose(1, 0, 2, 3), kh, kw, stride, padding, oh, ow)
     dW = np.empty_like(W)
     for g in range(groups):
-        np.matmul(dout_mat[g * fg:(g + 1) * fg], cols[g * kk:(g + 1) * kk].T,
-                  out=dW[g * fg:(g + 1) * fg].reshape(fg, kk))
+        # dW_g^T = cols_g @ dout_g^T, not dW_g = dout_g @ cols_g^T: the same product, but
+        # OpenBLAS runs this orientation 3-10x faster when the shared dimension N*OH*OW is
+        # long (96800 for conv1 at batch 32). The transpose back is a small copy.
+        dw_t = cols[g * kk:(g + 1) * kk] @ dout_mat[g * fg:(g + 1) * fg].T  # (Cg*KH*KW, Fg)
+        dW[g * fg:(g + 1) * fg] = dw_t.T.reshape(fg, cg, kh, kw)
     if not need_dx:
         return None, dW, db
     dcols = cols  # cols is no longer needed: overwrite it with dcols (C*KH*KW, N*OH*OW)
