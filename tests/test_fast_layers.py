@@ -165,3 +165,31 @@ def test_fast_layer_errors_like_reference():
         FastMaxPool2d(3, 2).forward(np.zeros((1, 2, 2, 2), np.float32))
     with pytest.raises(ValueError, match="LocalResponseNorm"):
         FastLocalResponseNorm().forward(np.zeros((2, 3), np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_linear_matches_reference_and_reuses_grad_array(dtype):
+    from alexnet_np.fast import FastLinear
+    from alexnet_np.layers import Linear
+
+    rng = np.random.default_rng(4)
+    ref = Linear(7, 5, rng=rng, dtype=dtype)
+    ref.params["b"][...] = rng.standard_normal(5)
+    fast = to_fast(ref)
+    assert isinstance(fast, FastLinear)
+    x = rng.standard_normal((3, 7)).astype(dtype)
+    out_ref = Linear.forward(ref, x)
+    out = fast.forward(x)
+    close(out, out_ref, dtype)
+    assert out.flags.c_contiguous
+    dout = rng.standard_normal((3, 5)).astype(dtype)
+    dx_ref = Linear.backward(ref, dout)
+    g_ref = {k: v.copy() for k, v in ref.grads.items()}
+    dx = fast.backward(dout)
+    close(dx, dx_ref, dtype)
+    held = fast.grads["W"]
+    for k in g_ref:
+        close(fast.grads[k], g_ref[k], dtype)
+    fast.backward(2 * dout)
+    assert fast.grads["W"] is held  # written in place, not reallocated
+    close(held, 2 * g_ref["W"], dtype)
