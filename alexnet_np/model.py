@@ -216,7 +216,7 @@ class AlexNet:
     the layers' own dicts, so an optimizer that updates them in place updates the layers.
     """
 
-    def __init__(self, cfg=None, rng=None, dtype=np.float32):
+    def __init__(self, cfg=None, rng=None, dtype=np.float32, fast=True):
         self.cfg = cfg = cfg or AlexNetConfig()
         validate_config(cfg)
         rng = np.random.default_rng(0) if rng is None else rng
@@ -257,6 +257,13 @@ class AlexNet:
         self.add("fc8", Linear(features, cfg.num_classes, rng=rng, dtype=dtype, std=0.0))
         self.loss_layer = SoftmaxCrossEntropy()
         self.init_params(rng)
+        # Nothing needs the gradient of the input image, and computing it (col2im over the
+        # 227x227 input) is a sizeable share of a step: conv1's backward returns None.
+        # Set ``model["conv1"].needs_input_grad = True`` to get dL/dx (e.g. saliency maps).
+        self["conv1"].needs_input_grad = False
+        if fast:  # swap in the fast layers (alexnet_np/fast), sharing the same params dicts
+            from .fast import accelerate
+            accelerate(self)
 
     # --- structure -----------------------------------------------------------------------
     def add(self, name, layer):
@@ -334,10 +341,13 @@ class AlexNet:
         return x
 
     def backward(self, dlogits):
-        """Backpropagate from the logits; fills every layer's ``grads``. Returns dx."""
+        """Backpropagate from the logits; fills every layer's ``grads``. Returns dx, or None
+        when conv1 was told its input gradient is not needed (the default)."""
         d = dlogits
         for _, layer in reversed(self.layers):
             d = layer.backward(d)
+            if d is None:  # a layer whose input gradient nobody needs; nothing below learns
+                break
         return d
 
     def loss(self, x, labels):
@@ -410,7 +420,12 @@ class AlexNet:
         return "\n".join(lines)
 
 
-def build_model(arch="paper", num_classes=None, seed=0, dtype=np.float32, **overrides):
-    """``AlexNet(get_config(arch, ...), rng=default_rng(seed))``: the one-line way in."""
+def build_model(arch="paper", num_classes=None, seed=0, dtype=np.float32, fast=True,
+                **overrides):
+    """``AlexNet(get_config(arch, ...), rng=default_rng(seed))``: the one-line way in.
+
+    ``fast=False`` keeps the plain NumPy reference layers (``alexnet_np/layers``); the default
+    uses their fast siblings (``alexnet_np/fast``), which compute the same numbers.
+    """
     cfg = get_config(arch, num_classes=num_classes, **overrides)
-    return AlexNet(cfg, rng=np.random.default_rng(seed), dtype=dtype)
+    return AlexNet(cfg, rng=np.random.default_rng(seed), dtype=dtype, fast=fast)

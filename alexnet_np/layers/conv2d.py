@@ -176,7 +176,12 @@ class Conv2d(Layer):
     Parameters ``W (out_channels, in_channels // groups, kernel_size, kernel_size)`` and
     ``b (out_channels,)``, initialised from N(0, 0.01^2) and 0 (the paper's sec. 5; the model
     sets the biases it wants to 1). ``rng`` is a ``numpy.random.Generator``.
+
+    ``needs_input_grad`` (default True): when False, ``backward`` fills ``grads`` and returns
+    None instead of dx. The model sets it on conv1, whose input gradient nothing needs.
     """
+
+    needs_input_grad = True
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, groups=1,
                  rng=None, dtype=np.float32, std=0.01):
@@ -205,7 +210,7 @@ class Conv2d(Layer):
         dx, dW, db = conv2d_backward(dout, self.cache)
         self.grads["W"] = as_dtype(dW, self.params["W"].dtype)
         self.grads["b"] = as_dtype(db, self.params["b"].dtype)
-        return dx
+        return dx if self.needs_input_grad else None
 
     def extra_repr(self):
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

@@ -1,0 +1,50 @@
+"""The benchmark runs and reports what it promises (not how fast: that is the bench's job)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from alexnet_np.bench import format_report, make_batch, run_bench, torch_model
+from alexnet_np.cli import main
+from alexnet_np.model import build_model
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_run_bench_reports_every_layer(fast):
+    r = run_bench("micro", batch_size=2, steps=2, warmup=1, fast=fast)
+    assert r["path"] == ("fast" if fast else "reference")
+    assert r["train_images_per_s"] > 0 and r["infer_images_per_s"] > 0
+    assert r["peak_rss_mb"] > 0
+    names = [row["name"] for row in r["layers"]]
+    assert names[0] == "conv1" and names[-1] == "fc8" and "lrn1" in names
+    assert all(row["forward_ms"] >= 0 and row["backward_ms"] >= 0 for row in r["layers"])
+    text = format_report(r)
+    assert "images/s" in text and "conv1" in text and "loss+SGD" in text
+
+
+def test_bench_command_json(capsys):
+    assert main(["bench", "--arch", "micro", "--batch-size", "2", "--steps", "1",
+                 "--warmup", "1", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    for key in ("train_images_per_s", "infer_images_per_s", "peak_rss_mb", "layers"):
+        assert key in r
+
+
+def test_bench_compare_torch_when_installed():
+    pytest.importorskip("torch")
+    r = run_bench("micro", batch_size=2, steps=1, warmup=1, compare_torch=True)
+    assert r["ratio"] > 0 and r["torch_train_images_per_s"] > 0
+    assert r["torch_peak_rss_mb"] > 0 and "PyTorch" in format_report(r)
+
+
+def test_torch_twin_computes_the_same_logits():
+    """The PyTorch network the bench compares against is the same network (LRN alpha, groups,
+    pooling): same weights in, same logits out."""
+    torch = pytest.importorskip("torch")
+    model = build_model("micro", seed=0).eval()
+    x, _ = make_batch(model.cfg, 3)
+    net = torch_model(model).eval()
+    with torch.no_grad():
+        expected = net(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(model.forward(x), expected, rtol=1e-4, atol=1e-4)

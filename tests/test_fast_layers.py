@@ -1,0 +1,195 @@
+"""Every fast op (alexnet_np/fast) against its reference functional pair (alexnet_np/layers).
+
+Forward and backward, float64 (tight) and float32 (float32 rounding), odd shapes, stride 4,
+padding, groups 2, overlapping pooling with ties, both memory orders (NCHW and the fast path's
+channel-major CNHW), and the contract: shapes, dtypes, input untouched. Small shapes keep the
+Numba compile (cached on disk) and the run short.
+"""
+
+import numpy as np
+import pytest
+
+from alexnet_np.fast import (
+    FastConv2d,
+    FastLocalResponseNorm,
+    FastMaxPool2d,
+    conv2d_backward_fast,
+    conv2d_forward_fast,
+    lrn_backward_fast,
+    lrn_forward_fast,
+    maxpool2d_backward_fast,
+    maxpool2d_forward_fast,
+    to_fast,
+)
+from alexnet_np.fast.layout import order_of
+from alexnet_np.layers import (
+    Conv2d,
+    LocalResponseNorm,
+    MaxPool2d,
+    conv2d_backward,
+    conv2d_forward,
+    lrn_backward,
+    lrn_forward,
+    maxpool2d_backward,
+    maxpool2d_forward,
+)
+
+TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=2e-4, atol=2e-5)}
+
+
+def channel_major(a):
+    """The same values, (N, C, H, W) shape, stored CNHW (as the fast layers produce)."""
+    return np.ascontiguousarray(a.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+
+
+def close(a, b, dtype):
+    assert a.dtype == dtype and a.shape == b.shape
+    np.testing.assert_allclose(a, b, **TOL[dtype])
+
+
+CONV_CASES = [  # (N, C, H, W, F, K, stride, padding, groups)
+    (2, 3, 23, 19, 4, 11, 4, 0, 1),   # conv1-like: 11x11 stride 4, odd sizes
+    (2, 4, 9, 8, 6, 5, 1, 2, 2),      # conv2-like: 5x5 pad 2, groups 2
+    (3, 6, 7, 7, 4, 3, 1, 1, 2),      # conv4/5-like
+    (1, 2, 6, 5, 3, 3, 2, 1, 1),      # stride 2 with padding, N = 1
+    (2, 3, 5, 5, 2, 5, 1, 0, 1),      # kernel = input
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", CONV_CASES, ids=str)
+@pytest.mark.parametrize("layout", ["nchw", "cnhw"])
+def test_conv2d_matches_reference(case, dtype, layout):
+    n, c, h, w, f, k, s, p, g = case
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    if layout == "cnhw":
+        x = channel_major(x)
+    W = rng.standard_normal((f, c // g, k, k)).astype(dtype)
+    b = rng.standard_normal(f).astype(dtype)
+    x_before = x.copy()
+    out, cache = conv2d_forward_fast(x, W, b, s, p, g)
+    out_ref, cache_ref = conv2d_forward(x, W, b, s, p, g)
+    close(out, out_ref, dtype)
+    dout = channel_major(rng.standard_normal(out.shape).astype(dtype))
+    dx, dW, db = conv2d_backward_fast(dout, cache)
+    dx_ref, dW_ref, db_ref = conv2d_backward(dout, cache_ref)
+    close(dx, dx_ref, dtype)
+    close(dW, dW_ref, dtype)
+    close(db, db_ref, dtype)
+    dx_none, dW2, _ = conv2d_backward_fast(np.ascontiguousarray(dout), cache, need_dx=False)
+    assert dx_none is None
+    close(dW2, dW_ref, dtype)
+    np.testing.assert_array_equal(x, x_before)  # the input is never changed
+
+
+LRN_CASES = [  # (N, C, H, W, size, alpha, beta, k)
+    (2, 7, 3, 5, 5, 1e-4, 0.75, 2.0),   # the paper's constants
+    (2, 7, 3, 5, 5, 0.2, 0.75, 2.0),    # large alpha, so the window sum matters
+    (1, 3, 4, 2, 5, 0.5, 0.75, 2.0),    # fewer channels than the window
+    (2, 6, 2, 3, 4, 0.2, 0.5, 1.0),     # even size, other beta
+    (3, 1, 2, 2, 5, 0.5, 0.75, 2.0),    # one channel
+    (2, 9, 33, 33, 3, 0.3, 0.9, 1.5),   # more than one block of positions
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", LRN_CASES, ids=str)
+@pytest.mark.parametrize("layout", ["nchw", "cnhw"])
+def test_lrn_matches_reference(case, dtype, layout):
+    n, c, h, w, size, alpha, beta, k = case
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((n, c, h, w)) * 3).astype(dtype)
+    if layout == "cnhw":
+        x = channel_major(x)
+    x_before = x.copy()
+    out, cache = lrn_forward_fast(x, size, alpha, beta, k)
+    out_ref, cache_ref = lrn_forward(x, size, alpha, beta, k)
+    close(out, out_ref, dtype)
+    assert order_of(out) == order_of(x)
+    dout = rng.standard_normal(out.shape).astype(dtype)  # NCHW, whatever x was
+    close(lrn_backward_fast(dout, cache), lrn_backward(dout, cache_ref), dtype)
+    np.testing.assert_array_equal(x, x_before)
+
+
+POOL_CASES = [  # (N, C, H, W, kernel, stride)
+    (2, 3, 11, 11, 3, 2),   # overlapping, like AlexNet's 55 -> 27 but small
+    (2, 3, 13, 12, 3, 2),   # odd/even sizes
+    (1, 2, 8, 8, 2, 2),     # non-overlapping
+    (2, 2, 9, 7, 3, 1),     # stride 1: heavy overlap
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", POOL_CASES, ids=str)
+@pytest.mark.parametrize("layout", ["nchw", "cnhw"])
+@pytest.mark.parametrize("ties", [False, True])
+def test_maxpool_matches_reference(case, dtype, layout, ties):
+    n, c, h, w, k, s = case
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((n, c, h, w))
+    if ties:  # few distinct values: many windows tie, and the first maximum must win
+        x = np.round(x)
+    x = x.astype(dtype)
+    if layout == "cnhw":
+        x = channel_major(x)
+    x_before = x.copy()
+    out, cache = maxpool2d_forward_fast(x, k, s)
+    out_ref, cache_ref = maxpool2d_forward(x, k, s)
+    close(out, out_ref, dtype)
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    close(maxpool2d_backward_fast(dout, cache), maxpool2d_backward(dout, cache_ref), dtype)
+    np.testing.assert_array_equal(x, x_before)
+
+
+def test_to_fast_shares_state_and_keeps_type():
+    conv = Conv2d(4, 6, 3, padding=1, groups=2)
+    conv.needs_input_grad = False
+    fast = to_fast(conv)
+    assert isinstance(fast, FastConv2d) and isinstance(fast, Conv2d)
+    assert fast.params is conv.params and fast.grads is conv.grads
+    assert not fast.needs_input_grad
+    assert isinstance(to_fast(LocalResponseNorm()), FastLocalResponseNorm)
+    assert isinstance(to_fast(MaxPool2d(3, 2)), FastMaxPool2d)
+    x = np.random.default_rng(3).standard_normal((2, 4, 5, 5)).astype(np.float32)
+    out = fast.forward(x)
+    assert out.dtype == np.float32 and out.shape == (2, 6, 5, 5)
+    assert fast.backward(np.ones_like(out)) is None
+    assert set(fast.grads) == set(fast.params)
+
+
+def test_fast_layer_errors_like_reference():
+    with pytest.raises(ValueError, match="Conv2d"):
+        FastConv2d(3, 4, 3).forward(np.zeros((1, 2, 5, 5), np.float32))
+    with pytest.raises(ValueError, match="MaxPool2d"):
+        FastMaxPool2d(3, 2).forward(np.zeros((1, 2, 2, 2), np.float32))
+    with pytest.raises(ValueError, match="LocalResponseNorm"):
+        FastLocalResponseNorm().forward(np.zeros((2, 3), np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_linear_matches_reference_and_reuses_grad_array(dtype):
+    from alexnet_np.fast import FastLinear
+    from alexnet_np.layers import Linear
+
+    rng = np.random.default_rng(4)
+    ref = Linear(7, 5, rng=rng, dtype=dtype)
+    ref.params["b"][...] = rng.standard_normal(5)
+    fast = to_fast(ref)
+    assert isinstance(fast, FastLinear)
+    x = rng.standard_normal((3, 7)).astype(dtype)
+    out_ref = Linear.forward(ref, x)
+    out = fast.forward(x)
+    close(out, out_ref, dtype)
+    assert out.flags.c_contiguous
+    dout = rng.standard_normal((3, 5)).astype(dtype)
+    dx_ref = Linear.backward(ref, dout)
+    g_ref = {k: v.copy() for k, v in ref.grads.items()}
+    dx = fast.backward(dout)
+    close(dx, dx_ref, dtype)
+    held = fast.grads["W"]
+    for k in g_ref:
+        close(fast.grads[k], g_ref[k], dtype)
+    fast.backward(2 * dout)
+    assert fast.grads["W"] is held  # written in place, not reallocated
+    close(held, 2 * g_ref["W"], dtype)
