@@ -55,6 +55,7 @@ class TrainSettings:
     synthetic_val: int = 1000
     cache_dir: str = ""  # where decoded image caches go ("" = the default cache folder)
     progress: bool = True
+    fast: bool = True  # the fast CPU layers (alexnet_np/fast); False: the NumPy reference layers
     model_overrides: dict = dataclasses.field(default_factory=dict)
 
 
@@ -88,6 +89,14 @@ class NumpyStepper:
 
     def sync_to_host(self):
         pass
+
+
+def make_optimizer(params, fast=True, **kw):
+    """The paper's SGD: the fused Numba update for the fast path, else the reference."""
+    if fast:
+        from .fast.sgd import FastSGD
+        return FastSGD(params, **kw)
+    return SGD(params, **kw)
 
 
 def make_stepper(model, optimizer, device="cpu", seed=0, start_step=0):
@@ -238,7 +247,7 @@ def train(settings, dataset=None, log=print):
         saved = resume_state[2]["settings"]
         # the run continues with the saved settings, except how long it runs and where
         keep = {k: getattr(s, k) for k in ("epochs", "max_steps", "progress", "out", "resume",
-                                          "device", "log_every", "cache_dir")}
+                                          "device", "log_every", "cache_dir", "fast")}
         s = TrainSettings(**{**saved, **keep})
     elif os.path.exists(last_path):
         raise UserError(f"{s.out} already holds a run (last.npz); pass --resume to continue it "
@@ -258,8 +267,9 @@ def train(settings, dataset=None, log=print):
     if stored < mcfg.input_size:
         raise UserError(f"images are stored at {stored}x{stored}, smaller than the network's "
                         f"{mcfg.input_size}x{mcfg.input_size} input")
-    model = AlexNet(mcfg, rng=np.random.default_rng(s.seed))
-    optimizer = SGD(model.params, lr=s.lr, momentum=s.momentum, weight_decay=s.weight_decay)
+    model = AlexNet(mcfg, rng=np.random.default_rng(s.seed), fast=s.fast)
+    optimizer = make_optimizer(model.params, s.fast, lr=s.lr, momentum=s.momentum,
+                               weight_decay=s.weight_decay)
     schedule = make_schedule(s.schedule, s.lr, s.epochs)
     data_rng = np.random.default_rng([s.seed, 1])
     start_epoch, step, best_top1 = 0, 0, math.inf

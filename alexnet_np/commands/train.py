@@ -50,6 +50,9 @@ def add_parser(sub):
                    help="synthetic data: validation images")
     p.add_argument("--cache-dir", default="", help="where decoded-image caches are kept")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--reference-layers", action="store_true",
+                   help="train with the plain NumPy reference layers (alexnet_np/layers) "
+                        "instead of their fast Numba siblings (same numbers, slower)")
     add_model_switches(p)
     p.set_defaults(func=run)
 
@@ -69,6 +72,7 @@ def run(args):
         log_every=args.log_every, flip=not args.no_flip, random_crop=not args.no_crop,
         pca_color=not args.no_pca, synthetic_train=args.train_size,
         synthetic_val=args.val_size, cache_dir=args.cache_dir, progress=not args.quiet,
+        fast=not args.reference_layers,
         model_overrides=model_overrides(args))
     try:
         summary = train(settings, log=lambda m: print(m, flush=True))
