@@ -86,13 +86,27 @@ def main(argv=None):
     matmul_tiled[(ceil_div(n, TILE), ceil_div(n - 1, TILE)), (TILE, TILE)](o, a, b)
     C.check(np.allclose(o, a @ b, atol=1e-4), "tiled matmul == a @ b (sizes not multiples "
             "of the tile)")
-    C.section("4. The project's CUDA package")
-    try:
-        import alexnet_np.cuda as project_cuda  # written in parallel; may be absent
-        print("alexnet_np.cuda is present:", ", ".join(sorted(
-            n for n in dir(project_cuda) if not n.startswith("_"))[:12]))
-    except ImportError:
-        print("alexnet_np.cuda is not in this checkout: skipping its kernels vs NumPy.")
+    C.section("4. The project's CUDA package: overlapping max-pooling")
+    # alexnet_np/cuda/ holds one kernel file per op. The pooling backward GATHERS: one thread
+    # per input element visits the windows that contain it and adds the dout of every window
+    # it won, so no two threads write the same element (no atomics, deterministic).
+    from alexnet_np.cuda.maxpool2d import maxpool2d_backward, maxpool2d_forward, pool_out_size
+    from alexnet_np.layers import maxpool2d_backward as np_pool_backward
+    from alexnet_np.layers import maxpool2d_forward as np_pool_forward
+
+    x = rng.standard_normal((1, 2, 7, 7)).astype(np.float32)
+    oh = pool_out_size(7, 3, 2)
+    out = cuda.to_device(np.full((1, 2, oh, oh), np.nan, np.float32))  # poisoned
+    arg = cuda.to_device(np.zeros((1, 2, oh, oh), np.int32))
+    maxpool2d_forward(out, arg, cuda.to_device(x), 3, 2)
+    ref_out, cache = np_pool_forward(x, 3, 2)
+    print(f"7x7 input, window 3, stride 2 -> {oh}x{oh}: every output written, equal to NumPy")
+    C.check(np.array_equal(out.copy_to_host(), ref_out), "GPU max-pool forward == NumPy")
+    dout = rng.standard_normal(ref_out.shape).astype(np.float32)
+    dx = cuda.to_device(np.full(x.shape, np.nan, np.float32))
+    maxpool2d_backward(dx, cuda.to_device(dout), arg, 3, 2)
+    C.check(np.allclose(dx.copy_to_host(), np_pool_backward(dout, cache), atol=1e-6),
+          "GPU max-pool backward (gather) == NumPy (accumulate over overlapping windows)")
     fig, ax = plt.subplots(figsize=(3, 3))
     ax.imshow(np.arange(16).reshape(4, 4) // 1, cmap="tab20")
     ax.set_title("one 4x4 block = one tile")
