@@ -104,6 +104,33 @@ def add_bias_rows(out, b):
         out[f] += b[f]
 
 
+@njit(parallel=True, cache=True, fastmath=True)
+def small_a_bt(a, b):
+    """``a @ b.T`` for a (M, K), b (N, K) with a small M x N result and a long K.
+
+    OpenBLAS (0.3.31, 2 threads) takes ~1.6 s instead of ~6 ms for such products - e.g. the
+    cifar preset's conv1 weight gradient, (27 x 65536) @ (65536 x 32) - in either orientation
+    (docs/performance.md). This loop is parallel over the rows of a and walks K in chunks that
+    stay in cache; it only ever sees results of a few thousand entries.
+    """
+    m, k = a.shape
+    n = b.shape[0]
+    out = np.zeros((m, n), dtype=a.dtype)
+    chunk = 4096
+    for i in prange(m):
+        for k0 in range(0, k, chunk):
+            k1 = min(k0 + chunk, k)
+            for j in range(n):
+                acc = a.dtype.type(0)
+                for t in range(k0, k1):
+                    acc += a[i, t] * b[j, t]
+                out[i, j] += acc
+    return out
+
+
+SMALL_PRODUCT = 4096  # results with at most this many entries go through small_a_bt
+
+
 def conv2d_forward_fast(x, W, b, stride=1, padding=0, groups=1):
     """Same as :func:`alexnet_np.layers.conv2d.conv2d_forward`; the output is CNHW in memory.
 
@@ -149,7 +176,11 @@ def conv2d_backward_fast(dout, cache, need_dx=True):
         # dW_g^T = cols_g @ dout_g^T, not dW_g = dout_g @ cols_g^T: the same product, but
         # OpenBLAS runs this orientation 3-10x faster when the shared dimension N*OH*OW is
         # long (96800 for conv1 at batch 32). The transpose back is a small copy.
-        dw_t = cols[g * kk:(g + 1) * kk] @ dout_mat[g * fg:(g + 1) * fg].T  # (Cg*KH*KW, Fg)
+        cols_g, dout_g = cols[g * kk:(g + 1) * kk], dout_mat[g * fg:(g + 1) * fg]
+        if kk * fg <= SMALL_PRODUCT:
+            dw_t = small_a_bt(cols_g, np.ascontiguousarray(dout_g))  # (Cg*KH*KW, Fg)
+        else:
+            dw_t = cols_g @ dout_g.T  # (Cg*KH*KW, Fg)
         dW[g * fg:(g + 1) * fg] = dw_t.T.reshape(fg, cg, kh, kw)
     if not need_dx:
         return None, dW, db
