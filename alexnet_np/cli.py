@@ -13,7 +13,7 @@ from . import __version__
 from .errors import UserError
 
 # The subcommands, in the order `alexnet-np --help` lists them.
-COMMANDS = ["train", "evaluate", "predict", "info", "gradcheck"]
+COMMANDS = ["train", "evaluate", "predict", "info", "gradcheck", "visualize", "ablate"]
 
 
 def build_parser():
