@@ -294,7 +294,8 @@ def gradcam(model, x_chw, class_index=None, layer="relu5"):
     Returns a dict: ``cam`` (H, W) in [0, 1], ``cam_small`` (h, w), ``class_index``,
     ``logits`` (K,), ``weights`` (C,), ``activations`` and ``gradients`` (C, h, w).
     """
-    x = np.asarray(x_chw, dtype=np.float32)[None]  # (1, 3, H, W)
+    dtype = model.params["conv1.W"].dtype  # float32, or float64 after model.astype
+    x = np.asarray(x_chw, dtype=dtype)[None]  # (1, 3, H, W)
     names = [n for n, _ in model.layers]
     if layer not in names:
         raise ValueError(f"gradcam: the model has no layer '{layer}'")
