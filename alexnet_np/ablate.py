@@ -268,6 +268,10 @@ def render_markdown(study, rows, n_val, n_train_eval, command=""):
             f"{'-' if r is base else _pp(r['top1_change'])} | "
             f"{'-' if r is base else _pp(r['top5_change'])} | "
             f"{_pct(r['train_top1_error'])} | {r['paper']} |")
+    total = sum(r.get("train_time_s", 0.0) for r in rows)
+    lines += ["", f"Training time, all variants together: {total / 60:.1f} min (the epochs' "
+                  "times in the runs' metrics.jsonl, validation included; training-error "
+                  "measurements not included)."]
     noise = noise_pp(base["val_top1_error"], n_val)
     lines += ["", f"Noise: with {n_val} validation images a difference of top-1 errors near "
                   f"{_pct(base['val_top1_error'])} has a standard error of about {noise:.1f} "
