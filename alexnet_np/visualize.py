@@ -36,7 +36,9 @@ def colour_fraction(W):
     ``W`` (K, 3, kh, kw). Split each kernel into its grey part (the mean over the three
     channels, repeated) and the rest: ``frac = ||W - grey||^2 / ||W||^2``. 0 means the three
     channels are identical (a colour-agnostic, luminance-only filter); values near 1 mean
-    the kernel mostly compares colours (e.g. red against green).
+    the kernel mostly compares colours (e.g. red against green). A random kernel with
+    independent Gaussian entries averages 2/3 (two of the three colour directions are not
+    grey), so a trained half well below 2/3 has learned to be colour-agnostic.
 
     Returns float64 ``(K,)``.
     """
@@ -115,7 +117,8 @@ def filters_figure(W, out_png, grouped=True, title=""):
     fig.suptitle(title or f"conv1 kernels ({W.shape[0]} x {W.shape[1]}x{kh}x{W.shape[3]})",
                  fontsize=12)
     fig.text(0.5, 0.01, "colour fraction = share of a kernel's energy that differs between "
-             "R, G and B (0 = grey, colour-agnostic)", ha="center", fontsize=9)
+             "R, G and B (0 = grey, colour-agnostic; random kernels average 2/3)",
+             ha="center", fontsize=9)
     fig.tight_layout(rect=(0, 0.04, 1, 0.95))
     fig.savefig(out_png, dpi=80)
     plt.close(fig)

@@ -91,7 +91,7 @@ def run_filters(args):
             print(f"  the {more} half is the more colour-agnostic one (paper, Fig. 3: the "
                   "first half, on GPU 1, is largely colour-agnostic)")
     print("  (colour fraction: share of a kernel's energy that differs between R, G and B; "
-          "0 = grey)")
+          "0 = grey; a random, untrained kernel averages 2/3)")
     print(f"figure written to {args.out}")
     return 0
 
