@@ -213,6 +213,8 @@ def gather(study, variants):
             "val_top1_curve": [epochs[e]["val_top1_error"] for e in sorted(epochs)
                                if e <= study.epochs],
             "epochs_to_25pct_train_error": epochs_to_reach(terr),
+            "lr_drop_epochs": lr_drop_epochs([epochs[e] for e in sorted(epochs)
+                                              if e <= study.epochs]),
             "train_time_s": round(sum(r.get("time_s", 0.0) for e, r in epochs.items()
                                       if e <= study.epochs), 1),
             "paper": v.paper, "paper_top1_change": _nan_to_none(v.paper_top1),
@@ -223,6 +225,12 @@ def gather(study, variants):
         r["top1_change"] = 100 * (r["val_top1_error"] - base["val_top1_error"])
         r["top5_change"] = 100 * (r["val_top5_error"] - base["val_top5_error"])
     return rows
+
+
+def lr_drop_epochs(records):
+    """Epochs that started with a lower learning rate than the epoch before (plateau drops)."""
+    return [b["epoch"] for a, b in zip(records[:-1], records[1:], strict=True)
+            if b["lr"] < a["lr"]]
 
 
 def _nan_to_none(x):
@@ -258,8 +266,8 @@ def render_markdown(study, rows, n_val, n_train_eval, command=""):
         f"{n_train_eval} training images, centre crop, no augmentation, dropout off.",
         "",
         "| variant | what changes | val top-1 | val top-5 | change top-1 | change top-5 "
-        "| train top-1 | paper's reported change |",
-        "|---|---|---|---|---|---|---|---|",
+        "| best val top-1 | train top-1 | lr drops (epoch) | paper's reported change |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
@@ -267,7 +275,8 @@ def render_markdown(study, rows, n_val, n_train_eval, command=""):
             f"| {_pct(r['val_top5_error'])} | "
             f"{'-' if r is base else _pp(r['top1_change'])} | "
             f"{'-' if r is base else _pp(r['top5_change'])} | "
-            f"{_pct(r['train_top1_error'])} | {r['paper']} |")
+            f"{_pct(r.get('best_val_top1_error'))} | {_pct(r['train_top1_error'])} | "
+            f"{', '.join(map(str, r.get('lr_drop_epochs', []))) or 'none'} | {r['paper']} |")
     total = sum(r.get("train_time_s", 0.0) for r in rows)
     lines += ["", f"Training time, all variants together: {total / 60:.1f} min (the epochs' "
                   "times in the runs' metrics.jsonl, validation included; training-error "

@@ -50,6 +50,7 @@ def test_ablate_command_trains_every_variant_and_writes_the_tables(tmp_path, cap
     assert by["no-lrn"]["paper_top1_change"] == 1.4 and by["pool-2x2"]["paper_top5_change"] == 0.3
     md = (out / "ablation.md").read_text()
     assert md.count("\n| ") == 9  # header + 8 variants
+    assert all(isinstance(r["lr_drop_epochs"], list) for r in rows)
     assert "ReLU vs tanh" in md and "paper" in md
     # the variants really differ in what they switch
     import numpy as np
@@ -92,6 +93,8 @@ def test_epochs_to_reach_and_not_reached():
             3: {"train_top1_error": 0.1}}
     assert epochs_to_reach(errs) == 2
     assert epochs_to_reach({1: {"train_top1_error": 0.5}}) is None
+    recs = [{"epoch": 1, "lr": 0.01}, {"epoch": 2, "lr": 0.01}, {"epoch": 3, "lr": 0.001}]
+    assert ablate.lr_drop_epochs(recs) == [3] and ablate.lr_drop_epochs([]) == []
     rows = [{"variant": v, "change": "c", "val_top1_error": 0.5, "val_top5_error": 0.2,
              "top1_change": 0.0, "top5_change": 0.0, "train_top1_error": 0.4,
              "train_top1_curve": [0.4], "epochs_to_25pct_train_error": None, "paper": "p"}
