@@ -60,26 +60,42 @@ def test_ablate_command_trains_every_variant_and_writes_the_tables(tmp_path, cap
 
 
 def test_study_resumes_and_skips_finished_variants(tmp_path, monkeypatch):
-    s = study(tmp_path, variants=("baseline", "tanh"))
-    run_study(s, log=quiet)
+    def interrupt_after_tanh_epoch_1(msg):
+        if "tanh: epoch 1/2" in msg:
+            raise KeyboardInterrupt
+
+    pair = ("baseline", "tanh")
+    with pytest.raises(KeyboardInterrupt):
+        run_study(study(tmp_path, variants=pair, epochs=2), log=interrupt_after_tanh_epoch_1)
     log = []
-    run_study(study(tmp_path, variants=("baseline", "tanh"), epochs=2), log=log.append)
-    assert any("baseline: resuming after epoch 1" in m for m in log)
+    run_study(study(tmp_path, variants=pair, epochs=2), log=log.append)
+    assert any("baseline: already trained 2 epochs, skipped" in m for m in log)
+    assert any("tanh: resuming after epoch 1" in m for m in log)
     assert any("tanh: epoch 2/2" in m for m in log)
-    errors = ablate.read_train_errors(tmp_path / "study" / "tanh")
-    assert sorted(errors) == [1, 2]
+    assert sorted(ablate.read_train_errors(tmp_path / "study" / "tanh")) == [1, 2]
 
     def no_training(*a, **k):
         raise AssertionError("a finished variant was trained again")
 
     monkeypatch.setattr(ablate, "train", no_training)
     log = []
-    rows = run_study(study(tmp_path, variants=("baseline", "tanh"), epochs=2), log=log.append)
+    rows = run_study(study(tmp_path, variants=pair, epochs=2), log=log.append)
     assert sum("already trained 2 epochs, skipped" in m for m in log) == 2
     assert [r["variant"] for r in rows] == ["baseline", "tanh"]
-    # a shorter budget reads the earlier epoch from the same runs
-    rows1 = run_study(study(tmp_path, variants=("baseline", "tanh"), epochs=1), log=quiet)
-    assert len(rows1[1]["train_top1_curve"]) == 1
+    assert len(rows[1]["train_top1_curve"]) == 2
+
+
+def test_budget_changes_only_extend_a_plateau_study(tmp_path):
+    run_study(study(tmp_path, variants=("baseline",)), log=quiet)
+    with pytest.raises(UserError, match="epochs"):  # cosine depends on the budget
+        run_study(study(tmp_path, variants=("baseline",), epochs=2), log=quiet)
+    s1 = study(tmp_path, variants=("baseline",), schedule="plateau", out=str(tmp_path / "p"))
+    run_study(s1, log=quiet)
+    log = []
+    rows = run_study(study(tmp_path, variants=("baseline",), schedule="plateau",
+                           out=str(tmp_path / "p"), epochs=2), log=log.append)
+    assert any("resuming after epoch 1" in m for m in log)
+    assert len(rows[0]["train_top1_curve"]) == 2
 
 
 def test_study_refuses_a_folder_of_another_study(tmp_path):

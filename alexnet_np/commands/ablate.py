@@ -32,6 +32,9 @@ def add_parser(sub):
     p.add_argument("--batch-size", type=positive_int, default=D.batch_size)
     p.add_argument("--lr", type=float, default=D.lr, help=f"learning rate (default {D.lr})")
     p.add_argument("--seed", type=int, default=D.seed)
+    p.add_argument("--schedule", choices=["cosine", "step", "plateau"], default=D.schedule,
+                   help="learning-rate schedule, the same for every variant (default cosine; "
+                        "the paper's plateau drops at noise-driven epochs on small data)")
     p.add_argument("--train-size", type=positive_int, default=D.synthetic_train,
                    help=f"synthetic data: training images (default {D.synthetic_train})")
     p.add_argument("--val-size", type=positive_int, default=D.synthetic_val,
@@ -54,7 +57,8 @@ def run(args):
         batch_size=args.batch_size, lr=args.lr, seed=args.seed,
         synthetic_train=args.train_size, synthetic_val=args.val_size,
         cache_dir=args.cache_dir, train_eval_size=args.train_eval_size,
-        variants=tuple(args.variants), device=args.device, progress=args.progress)
+        variants=tuple(args.variants), device=args.device, progress=args.progress,
+        schedule=args.schedule)
     command = "alexnet-np " + " ".join(shlex.quote(a) for a in sys.argv[1:]) \
         if sys.argv[1:2] == ["ablate"] else ""
     t0 = time.perf_counter()
