@@ -285,18 +285,23 @@ def render_markdown(study, rows, n_val, n_train_eval, command=""):
         "removing the ingredient hurt). Training error: top-1 on the first "
         f"{n_train_eval} training images, centre crop, no augmentation, dropout off.",
         "",
+    ]
+    plateau = study.schedule == "plateau"  # then show when each variant's rate dropped
+    lines += [
         "| variant | what changes | val top-1 | val top-5 | change top-1 | change top-5 "
-        "| best val top-1 | train top-1 | lr drops (epoch) | paper's reported change |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"| best val top-1 | train top-1 |{' lr drops (epoch) |' if plateau else ''} "
+        "paper's reported change |",
+        "|---|---|---|---|---|---|---|---|" + ("---|" if plateau else "") + "---|",
     ]
     for r in rows:
+        drops = ", ".join(map(str, r.get("lr_drop_epochs", []))) or "none"
         lines.append(
             f"| {r['variant']} | {r['change']} | {_pct(r['val_top1_error'])} "
             f"| {_pct(r['val_top5_error'])} | "
             f"{'-' if r is base else _pp(r['top1_change'])} | "
             f"{'-' if r is base else _pp(r['top5_change'])} | "
             f"{_pct(r.get('best_val_top1_error'))} | {_pct(r['train_top1_error'])} | "
-            f"{', '.join(map(str, r.get('lr_drop_epochs', []))) or 'none'} | {r['paper']} |")
+            f"{drops + ' | ' if plateau else ''}{r['paper']} |")
     total = sum(r.get("train_time_s", 0.0) for r in rows)
     lines += ["", f"Training time, all variants together: {total / 60:.1f} min (the epochs' "
                   "times in the runs' metrics.jsonl, validation included; training-error "
