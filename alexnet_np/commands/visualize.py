@@ -92,8 +92,35 @@ def run_filters(args):
                   "first half, on GPU 1, is largely colour-agnostic)")
     print("  (colour fraction: share of a kernel's energy that differs between R, G and B; "
           "0 = grey; a random, untrained kernel averages 2/3)")
+    moved = _distance_from_init(W, meta)
+    if moved is not None:
+        init_stats, rel = moved
+        print("  at initialisation (rebuilt from the run's seed) the halves had: "
+              + ", ".join(f"{st['mean_colour_fraction']:.3f}" for st in init_stats)
+              + f"; training moved conv1 by {rel:.1%} of its initial norm")
+        if rel < 0.25:
+            print("  -> conv1 is still close to its random initialisation: the picture shows "
+                  "mostly the initial draw, not learned filters")
     print(f"figure written to {args.out}")
     return 0
+
+
+def _distance_from_init(W, meta):
+    """(per-half stats of conv1 at initialisation, ||W - W0|| / ||W0||), rebuilding W0 the way
+    ``alexnet_np.train`` does (``AlexNet(cfg, rng=default_rng(seed))``); None if unknown."""
+    from ..model import AlexNet, config_from_dict
+    from ..visualize import filter_stats
+
+    try:
+        cfg = config_from_dict(meta["model"])
+        seed = int(meta["settings"]["seed"])
+        W0 = AlexNet(cfg, rng=np.random.default_rng(seed)).params["conv1.W"]
+    except Exception:  # noqa: BLE001 - a foreign or older checkpoint: just skip the remark
+        return None
+    if W0.shape != W.shape:
+        return None
+    rel = float(np.linalg.norm(W - W0) / max(np.linalg.norm(W0), 1e-30))
+    return filter_stats(W0, cfg.grouped), rel
 
 
 def run_neighbors(args):
