@@ -13,7 +13,8 @@ from . import __version__
 from .errors import UserError
 
 # The subcommands, in the order `alexnet-np --help` lists them.
-COMMANDS = ["train", "evaluate", "predict", "info", "bench", "gradcheck", "grade"]
+COMMANDS = ["train", "evaluate", "predict", "info", "visualize", "ablate", "bench", "gradcheck",
+            "grade"]
 
 
 def build_parser():

@@ -1,0 +1,369 @@
+"""Ablations: train the paper's recipe and one variant per ingredient, same seed and budget.
+
+The paper argues for each ingredient with a number (sec. 3.1 - 3.4, 4.1, 4.2); this module
+re-runs each argument at small scale::
+
+    for each variant (baseline, tanh, no LRN, 2/2 pooling, no dropout, no flips/crops,
+                      no PCA colour, one tower):
+        train it in DIR/<variant>/ (alexnet_np.train.train, resuming if it was interrupted);
+        after each epoch (seen through train's log callback: last.npz has a new epoch):
+        top-1/top-5 error on a fixed subset of the TRAINING images (centre crop, no
+        augmentation, dropout off) -> DIR/<variant>/train_error.jsonl
+    gather the final validation errors from each run's metrics.jsonl and write
+    DIR/ablation.json and DIR/ablation.md (change versus baseline, the paper's figure beside it,
+    epochs to 25% training error for ReLU vs tanh: the paper's Fig. 1).
+
+The learning-rate schedule is the same for every variant: ``cosine`` over the epoch budget by
+default. The paper's ``plateau`` schedule (divide by 10 when the validation error stops
+improving) is available, but on a small, noisy validation set it drops the rate at different
+epochs for different variants, which then decides the comparison more than the ingredient
+does (docs/ablations.md shows such a study).
+
+Resuming: the checkpoint holds the optimizer's velocity, the schedule and every random
+generator's state (``tests/test_train.py`` checks the parity), so an interrupted variant
+continues as if it had never stopped; a variant whose ``last.npz`` has reached the budget is
+skipped.
+"""
+
+import dataclasses
+import json
+import math
+import os
+import time
+
+from .checkpoint import load_checkpoint
+from .errors import UserError
+from .model import get_config
+from .train import TrainSettings, evaluate, load_data, load_for_inference, read_metrics, train
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """One arm of the study: what is switched off, and what the paper says that costs."""
+
+    name: str  # the run folder's name, DIR/<name>
+    label: str  # what changes, for the table
+    model_overrides: dict  # AlexNetConfig fields
+    settings: dict  # TrainSettings fields (augmentation switches)
+    paper: str  # the paper's reported effect of this change (PAPER.md)
+    paper_top1: float = math.nan  # reported change of top-1 error, percentage points
+    paper_top5: float = math.nan
+
+
+VARIANTS = [
+    Variant("baseline", "the paper's recipe", {}, {}, "-"),
+    Variant("tanh", "tanh instead of ReLU", {"activation": "tanh"}, {},
+            "6x more epochs to 25% training error (CIFAR-10, Fig. 1)"),
+    Variant("no-lrn", "no local response normalization", {"lrn": False}, {},
+            "+1.4 top-1 / +1.2 top-5 (CIFAR-10: 11% -> 13%)", 1.4, 1.2),
+    Variant("pool-2x2", "max-pool 2/2 instead of 3/2", {"pool_kernel": 2, "pool_stride": 2}, {},
+            "+0.4 top-1 / +0.3 top-5", 0.4, 0.3),
+    Variant("no-dropout", "no dropout on fc6/fc7", {"dropout": 0.0}, {},
+            "\"overfits badly\" (no figure given)"),
+    Variant("no-flip-crop", "no random crops or flips", {}, {"flip": False, "random_crop": False},
+            "\"substantial overfitting\" (no figure given)"),
+    Variant("no-pca", "no PCA colour augmentation", {}, {"pca_color": False},
+            "more than +1 top-1", 1.0),
+    Variant("no-groups", "one tower (groups off, same kernel count)", {"grouped": False}, {},
+            "+1.7 top-1 / +1.2 top-5, but vs one GPU with HALF the kernels", 1.7, 1.2),
+]
+VARIANT_NAMES = [v.name for v in VARIANTS]
+
+# Fig. 1's threshold: epochs until the training error first falls to 25%.
+TRAIN_ERROR_TARGET = 0.25
+
+
+@dataclasses.dataclass
+class StudySettings:
+    """One ablation study (the shared budget; every variant uses the same values)."""
+
+    out: str = "runs/ablation"  # DIR: one run folder per variant, plus ablation.{md,json}
+    data: str = "synthetic"
+    arch: str = "cifar"
+    epochs: int = 4
+    batch_size: int = 64
+    lr: float = 0.01
+    seed: int = 0
+    synthetic_train: int = 6000
+    synthetic_val: int = 1000
+    cache_dir: str = ""
+    train_eval_size: int = 1000  # training images whose error is measured after each epoch
+    variants: tuple = tuple(VARIANT_NAMES)  # which arms to run (baseline is always included)
+    schedule: str = "cosine"  # the same for every variant: cosine, step or plateau (the paper)
+    device: str = "cpu"
+    progress: bool = False  # the training loop's own progress bars
+
+
+def select_variants(names):
+    """The Variant objects for ``names`` (baseline first, always present), in table order."""
+    unknown = [n for n in names if n not in VARIANT_NAMES]
+    if unknown:
+        raise UserError(f"unknown variant(s) {', '.join(unknown)}; choose from "
+                        f"{', '.join(VARIANT_NAMES)}")
+    wanted = set(names) | {"baseline"}
+    return [v for v in VARIANTS if v.name in wanted]
+
+
+def variant_settings(study, variant, epochs, resume):
+    """The TrainSettings of one variant, trained up to ``epochs``."""
+    return TrainSettings(
+        data=study.data, arch=study.arch, epochs=epochs, batch_size=study.batch_size,
+        lr=study.lr, schedule=study.schedule, seed=study.seed, device=study.device,
+        out=os.path.join(study.out, variant.name), resume=resume,
+        synthetic_train=study.synthetic_train, synthetic_val=study.synthetic_val,
+        cache_dir=study.cache_dir, progress=study.progress,
+        model_overrides=dict(variant.model_overrides), **variant.settings)
+
+
+def completed_epochs(run_dir, study=None, variant=None):
+    """Epochs in ``run_dir/last.npz`` (0 if none). With ``study``/``variant``, check that the
+    saved run is this variant of this study (else resuming would mix two studies)."""
+    path = os.path.join(run_dir, "last.npz")
+    if not os.path.exists(path):
+        return 0
+    meta = load_checkpoint(path)[2]
+    if study is not None:
+        want = dataclasses.asdict(variant_settings(study, variant, study.epochs, False))
+        saved = meta.get("settings", {})
+        keys = ["arch", "seed", "batch_size", "lr", "schedule", "model_overrides", "flip",
+                "random_crop", "pca_color", "synthetic_train", "synthetic_val"]
+        if want["schedule"] != "plateau":
+            keys.append("epochs")  # step and cosine depend on the budget
+        for key in keys:
+            if saved.get(key) != want[key]:
+                raise UserError(f"{run_dir} holds a run with {key}={saved.get(key)!r}, but this "
+                                f"study asks for {want[key]!r}; use another --out folder")
+    return int(meta["epoch"])
+
+
+def training_subset(dataset, n):
+    """A Dataset whose 'val' split is the first ``n`` training images (for training error)."""
+    n = min(n, len(dataset.train_labels))
+    return dataclasses.replace(dataset, val_images=dataset.train_images[:n],
+                               val_labels=dataset.train_labels[:n])
+
+
+def measure_training_error(run_dir, subset, device="cpu"):
+    """Top-1/top-5 error of ``run_dir/last.npz`` on ``subset``'s training images (eval mode:
+    centre crop, no augmentation, no dropout). Returns the record appended to
+    ``run_dir/train_error.jsonl``."""
+    model, stepper, meta, _ = load_for_inference(os.path.join(run_dir, "last.npz"), device)
+    res = evaluate(stepper, subset, batch_size=128, scale=model.cfg.input_scale)
+    record = {"epoch": int(meta["epoch"]), "train_top1_error": res["top1_error"],
+              "train_top5_error": res["top5_error"], "train_loss": res["loss"],
+              "n_images": res["n_images"]}
+    with open(os.path.join(run_dir, "train_error.jsonl"), "a") as f:
+        f.write(json.dumps(record) + "\n")
+    return record
+
+
+def read_train_errors(run_dir):
+    """``{epoch: record}`` from ``run_dir/train_error.jsonl`` (the latest line per epoch)."""
+    path = os.path.join(run_dir, "train_error.jsonl")
+    out = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                if line.strip():
+                    r = json.loads(line)
+                    out[r["epoch"]] = r
+    return out
+
+
+def epochs_to_reach(train_errors, target=TRAIN_ERROR_TARGET):
+    """First epoch whose training top-1 error is at most ``target``; None if never."""
+    for epoch in sorted(train_errors):
+        if train_errors[epoch]["train_top1_error"] <= target:
+            return epoch
+    return None
+
+
+def run_variant(study, variant, dataset, subset, log=print, prefix=""):
+    """Train one variant up to ``study.epochs`` (resuming), measuring training error after
+    every epoch. Returns the wall time spent now (seconds)."""
+    run_dir = os.path.join(study.out, variant.name)
+    done = completed_epochs(run_dir, study, variant)
+    t0 = time.perf_counter()
+    if done and done not in read_train_errors(run_dir):
+        measure_training_error(run_dir, subset, study.device)  # interrupted between the two
+    if done >= study.epochs:
+        log(f"{prefix} {variant.name}: already trained {done} epochs, skipped")
+        return 0.0
+    if done:
+        log(f"{prefix} {variant.name}: resuming after epoch {done}")
+    seen = {"epoch": done, "t": time.perf_counter()}
+
+    def after_message(_msg):
+        # train() logs a line right after it saves each epoch's last.npz
+        epoch = completed_epochs(run_dir)
+        if epoch <= seen["epoch"]:
+            return
+        tr = measure_training_error(run_dir, subset, study.device)
+        rec = [r for r in read_metrics(run_dir) if r.get("type") == "epoch"][-1]
+        log(f"{prefix} {variant.name}: epoch {epoch}/{study.epochs}  val top-1 "
+            f"{rec['val_top1_error']:6.2%}  top-5 {rec['val_top5_error']:6.2%}  train top-1 "
+            f"{tr['train_top1_error']:6.2%}  lr {rec['lr']:.2g}  "
+            f"({time.perf_counter() - seen['t']:.0f} s)")
+        seen.update(epoch=epoch, t=time.perf_counter())
+
+    train(variant_settings(study, variant, study.epochs, resume=done > 0), dataset=dataset,
+          log=after_message)
+    return time.perf_counter() - t0
+
+
+def gather(study, variants):
+    """Results of every variant at epoch ``study.epochs``, from the run folders."""
+    rows = []
+    for v in variants:
+        run_dir = os.path.join(study.out, v.name)
+        epochs = {r["epoch"]: r for r in read_metrics(run_dir) if r.get("type") == "epoch"}
+        final = epochs.get(study.epochs)
+        if final is None:
+            raise UserError(f"{run_dir} has no result for epoch {study.epochs}")
+        terr = {e: r for e, r in read_train_errors(run_dir).items() if e <= study.epochs}
+        rows.append({
+            "variant": v.name, "change": v.label,
+            "model_overrides": v.model_overrides, "settings": v.settings,
+            "val_top1_error": final["val_top1_error"], "val_top5_error": final["val_top5_error"],
+            "best_val_top1_error": min(r["val_top1_error"] for e, r in epochs.items()
+                                       if e <= study.epochs),
+            "train_top1_error": terr[max(terr)]["train_top1_error"] if terr else None,
+            "train_top1_curve": [terr[e]["train_top1_error"] for e in sorted(terr)],
+            "val_top1_curve": [epochs[e]["val_top1_error"] for e in sorted(epochs)
+                               if e <= study.epochs],
+            "epochs_to_25pct_train_error": epochs_to_reach(terr),
+            "lr_drop_epochs": lr_drop_epochs([epochs[e] for e in sorted(epochs)
+                                              if e <= study.epochs]),
+            "train_time_s": round(sum(r.get("time_s", 0.0) for e, r in epochs.items()
+                                      if e <= study.epochs), 1),
+            "paper": v.paper, "paper_top1_change": _nan_to_none(v.paper_top1),
+            "paper_top5_change": _nan_to_none(v.paper_top5),
+        })
+    base = rows[0]
+    for r in rows:
+        r["top1_change"] = 100 * (r["val_top1_error"] - base["val_top1_error"])
+        r["top5_change"] = 100 * (r["val_top5_error"] - base["val_top5_error"])
+    return rows
+
+
+def lr_drop_epochs(records):
+    """Epochs that started with a lower learning rate than the epoch before (plateau drops)."""
+    return [b["epoch"] for a, b in zip(records[:-1], records[1:], strict=True)
+            if b["lr"] < a["lr"]]
+
+
+def _nan_to_none(x):
+    return None if isinstance(x, float) and math.isnan(x) else x
+
+
+def noise_pp(error, n):
+    """Standard error, in percentage points, of the DIFFERENCE of two error rates near
+    ``error`` measured on ``n`` images each: sqrt(2 p (1 - p) / n) (binomial, independent)."""
+    return 100 * math.sqrt(2 * error * (1 - error) / max(n, 1))
+
+
+def _pct(x):
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def _pp(x):
+    return f"{x:+.1f}"
+
+
+def render_markdown(study, rows, n_val, n_train_eval, command=""):
+    """The table of ``ablation.md``."""
+    base = rows[0]
+    lines = [f"# Ablation study: {study.arch} preset on {study.data}, {study.epochs} epochs",
+             ""]
+    if command:
+        lines += ["```", command, "```", ""]
+    lines += [
+        f"Same seed ({study.seed}), batch {study.batch_size}, learning rate {study.lr}, "
+        f"{study.epochs} epochs and the {study.schedule} learning-rate schedule for every "
+        f"variant. Errors on {n_val} validation images "
+        "(centre crop); changes are variant minus baseline in percentage points (positive = "
+        "removing the ingredient hurt). Training error: top-1 on the first "
+        f"{n_train_eval} training images, centre crop, no augmentation, dropout off.",
+        "",
+    ]
+    plateau = study.schedule == "plateau"  # then show when each variant's rate dropped
+    lines += [
+        "| variant | what changes | val top-1 | val top-5 | change top-1 | change top-5 "
+        f"| best val top-1 | train top-1 |{' lr drops (epoch) |' if plateau else ''} "
+        "paper's reported change |",
+        "|---|---|---|---|---|---|---|---|" + ("---|" if plateau else "") + "---|",
+    ]
+    for r in rows:
+        drops = ", ".join(map(str, r.get("lr_drop_epochs", []))) or "none"
+        lines.append(
+            f"| {r['variant']} | {r['change']} | {_pct(r['val_top1_error'])} "
+            f"| {_pct(r['val_top5_error'])} | "
+            f"{'-' if r is base else _pp(r['top1_change'])} | "
+            f"{'-' if r is base else _pp(r['top5_change'])} | "
+            f"{_pct(r.get('best_val_top1_error'))} | {_pct(r['train_top1_error'])} | "
+            f"{drops + ' | ' if plateau else ''}{r['paper']} |")
+    total = sum(r.get("train_time_s", 0.0) for r in rows)
+    lines += ["", f"Training time, all variants together: {total / 60:.1f} min (the epochs' "
+                  "times in the runs' metrics.jsonl, validation included; training-error "
+                  "measurements not included)."]
+    noise = noise_pp(base["val_top1_error"], n_val)
+    lines += ["", f"Noise: with {n_val} validation images a difference of top-1 errors near "
+                  f"{_pct(base['val_top1_error'])} has a standard error of about {noise:.1f} "
+                  "points, so changes smaller than about twice that are not evidence either "
+                  "way (one seed per variant).", ""]
+    by = {r["variant"]: r for r in rows}
+    if "tanh" in by:
+        lines += ["ReLU vs tanh (the paper's Fig. 1: ReLU reaches 25% training error six "
+                  "times faster):", ""]
+        for name in ("baseline", "tanh"):
+            r = by[name]
+            reached = r["epochs_to_25pct_train_error"]
+            curve = ", ".join(_pct(x) for x in r["train_top1_curve"])
+            when = (f"not reached in {study.epochs} epochs" if reached is None
+                    else f"{reached} epoch(s)")
+            lines.append(f"- {'ReLU' if name == 'baseline' else 'tanh'}: {when} to 25% "
+                         f"training error; training top-1 per epoch: {curve}")
+        a = by["baseline"]["epochs_to_25pct_train_error"]
+        b = by["tanh"]["epochs_to_25pct_train_error"]
+        if a and b:
+            lines.append(f"- ratio: tanh needed {b / a:.1f}x the epochs of ReLU (paper: 6x)")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def run_study(study, log=print, command=""):
+    """Train every selected variant (resuming), then write ``ablation.json`` and
+    ``ablation.md`` in ``study.out``. Returns the result rows."""
+    if study.epochs < 1:
+        raise UserError(f"--epochs must be at least 1, got {study.epochs}")
+    if study.train_eval_size < 1:
+        raise UserError(f"--train-eval-size must be at least 1, got {study.train_eval_size}")
+    variants = select_variants(study.variants)
+    os.makedirs(study.out, exist_ok=True)
+    cfg = get_config(study.arch)
+    dataset = load_data(study.data, cfg.image_size, seed=study.seed,
+                        synthetic_train=study.synthetic_train,
+                        synthetic_val=study.synthetic_val, cache_dir=study.cache_dir,
+                        verbose=study.progress)
+    subset = training_subset(dataset, study.train_eval_size)
+    log(f"ablation study in {study.out}: {len(variants)} variants x {study.epochs} epochs of "
+        f"'{study.arch}' on {dataset.name} ({len(dataset.train_labels)} train / "
+        f"{len(dataset.val_labels)} val images)")
+    t0 = time.perf_counter()
+    for i, v in enumerate(variants, 1):
+        prefix = f"[{i}/{len(variants)}]"
+        spent = run_variant(study, v, dataset, subset, log=log, prefix=prefix)
+        if spent:
+            log(f"{prefix} {v.name}: done ({spent:.0f} s; {time.perf_counter() - t0:.0f} s "
+                "in all)")
+    rows = gather(study, variants)
+    n_val = len(dataset.val_labels)
+    payload = {"settings": dataclasses.asdict(study), "command": command,
+               "n_val_images": n_val, "n_train_images": len(dataset.train_labels),
+               "train_error_target": TRAIN_ERROR_TARGET, "variants": rows}
+    payload["settings"]["variants"] = list(study.variants)
+    with open(os.path.join(study.out, "ablation.json"), "w") as f:
+        json.dump(payload, f, indent=1)
+    with open(os.path.join(study.out, "ablation.md"), "w") as f:
+        f.write(render_markdown(study, rows, n_val, len(subset.val_labels), command))
+    return rows

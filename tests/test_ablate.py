@@ -1,0 +1,126 @@
+"""The ablation study: every variant trained, tables written, resume and skip, errors."""
+
+import json
+
+import pytest
+
+from alexnet_np import ablate, cli
+from alexnet_np.ablate import (
+    VARIANT_NAMES,
+    StudySettings,
+    epochs_to_reach,
+    render_markdown,
+    run_study,
+    select_variants,
+)
+from alexnet_np.errors import UserError
+
+
+def study(tmp_path, **kw):
+    base = dict(out=str(tmp_path / "study"), arch="micro", epochs=1, batch_size=16,
+                synthetic_train=48, synthetic_val=24, cache_dir=str(tmp_path / "cache"),
+                train_eval_size=20)
+    return StudySettings(**{**base, **kw})
+
+
+def quiet(_msg):
+    pass
+
+
+def test_ablate_command_trains_every_variant_and_writes_the_tables(tmp_path, capsys):
+    out = tmp_path / "abl"
+    code = cli.main(["ablate", "--arch", "micro", "--epochs", "1", "--train-size", "48",
+                     "--val-size", "24", "--batch-size", "16", "--train-eval-size", "20",
+                     "--cache-dir", str(tmp_path / "cache"), "--out", str(out)])
+    assert code == 0
+    text = capsys.readouterr().out
+    for i, name in enumerate(VARIANT_NAMES, 1):
+        assert f"[{i}/8] {name}: epoch 1/1" in text  # a progress line per variant
+        assert (out / name / "last.npz").exists()
+    data = json.loads((out / "ablation.json").read_text())
+    rows = data["variants"]
+    assert [r["variant"] for r in rows] == VARIANT_NAMES
+    assert rows[0]["top1_change"] == 0 and rows[0]["top5_change"] == 0
+    for r in rows:
+        assert 0 <= r["val_top1_error"] <= 1 and 0 <= r["val_top5_error"] <= 1
+        assert len(r["train_top1_curve"]) == 1
+        expected = 100 * (r["val_top1_error"] - rows[0]["val_top1_error"])
+        assert r["top1_change"] == pytest.approx(expected)
+    by = {r["variant"]: r for r in rows}
+    assert by["no-lrn"]["paper_top1_change"] == 1.4 and by["pool-2x2"]["paper_top5_change"] == 0.3
+    md = (out / "ablation.md").read_text()
+    assert md.count("\n| ") == 9  # header + 8 variants
+    assert all(isinstance(r["lr_drop_epochs"], list) for r in rows)
+    assert "ReLU vs tanh" in md and "paper" in md
+    # the variants really differ in what they switch
+    import numpy as np
+    w_base = np.load(out / "baseline" / "last.npz")
+    w_flat = np.load(out / "no-groups" / "last.npz")
+    assert w_base["params/conv2.W"].shape[1] * 2 == w_flat["params/conv2.W"].shape[1]
+
+
+def test_study_resumes_and_skips_finished_variants(tmp_path, monkeypatch):
+    def interrupt_after_tanh_epoch_1(msg):
+        if "tanh: epoch 1/2" in msg:
+            raise KeyboardInterrupt
+
+    pair = ("baseline", "tanh")
+    with pytest.raises(KeyboardInterrupt):
+        run_study(study(tmp_path, variants=pair, epochs=2), log=interrupt_after_tanh_epoch_1)
+    log = []
+    run_study(study(tmp_path, variants=pair, epochs=2), log=log.append)
+    assert any("baseline: already trained 2 epochs, skipped" in m for m in log)
+    assert any("tanh: resuming after epoch 1" in m for m in log)
+    assert any("tanh: epoch 2/2" in m for m in log)
+    assert sorted(ablate.read_train_errors(tmp_path / "study" / "tanh")) == [1, 2]
+
+    def no_training(*a, **k):
+        raise AssertionError("a finished variant was trained again")
+
+    monkeypatch.setattr(ablate, "train", no_training)
+    log = []
+    rows = run_study(study(tmp_path, variants=pair, epochs=2), log=log.append)
+    assert sum("already trained 2 epochs, skipped" in m for m in log) == 2
+    assert [r["variant"] for r in rows] == ["baseline", "tanh"]
+    assert len(rows[1]["train_top1_curve"]) == 2
+
+
+def test_budget_changes_only_extend_a_plateau_study(tmp_path):
+    run_study(study(tmp_path, variants=("baseline",)), log=quiet)
+    with pytest.raises(UserError, match="epochs"):  # cosine depends on the budget
+        run_study(study(tmp_path, variants=("baseline",), epochs=2), log=quiet)
+    s1 = study(tmp_path, variants=("baseline",), schedule="plateau", out=str(tmp_path / "p"))
+    run_study(s1, log=quiet)
+    log = []
+    rows = run_study(study(tmp_path, variants=("baseline",), schedule="plateau",
+                           out=str(tmp_path / "p"), epochs=2), log=log.append)
+    assert any("resuming after epoch 1" in m for m in log)
+    assert len(rows[0]["train_top1_curve"]) == 2
+
+
+def test_study_refuses_a_folder_of_another_study(tmp_path):
+    run_study(study(tmp_path, variants=("baseline",)), log=quiet)
+    with pytest.raises(UserError, match="seed"):
+        run_study(study(tmp_path, variants=("baseline",), seed=3), log=quiet)
+
+
+def test_epochs_to_reach_and_not_reached():
+    errs = {1: {"train_top1_error": 0.6}, 2: {"train_top1_error": 0.25},
+            3: {"train_top1_error": 0.1}}
+    assert epochs_to_reach(errs) == 2
+    assert epochs_to_reach({1: {"train_top1_error": 0.5}}) is None
+    recs = [{"epoch": 1, "lr": 0.01}, {"epoch": 2, "lr": 0.01}, {"epoch": 3, "lr": 0.001}]
+    assert ablate.lr_drop_epochs(recs) == [3] and ablate.lr_drop_epochs([]) == []
+    rows = [{"variant": v, "change": "c", "val_top1_error": 0.5, "val_top5_error": 0.2,
+             "top1_change": 0.0, "top5_change": 0.0, "train_top1_error": 0.4,
+             "train_top1_curve": [0.4], "epochs_to_25pct_train_error": None, "paper": "p"}
+            for v in ("baseline", "tanh")]
+    md = render_markdown(StudySettings(epochs=1), rows, 100, 50)
+    assert "not reached in 1 epochs" in md
+
+
+def test_unknown_variant_is_a_user_error(tmp_path, capsys):
+    with pytest.raises(UserError, match="unknown variant"):
+        select_variants(["no-relu"])
+    assert cli.main(["ablate", "--out", str(tmp_path), "--variants", "bogus"]) == 2
+    assert "unknown variant" in capsys.readouterr().err
