@@ -34,18 +34,8 @@ from .layout import channels_view, empty, in_order, order_of
 BLOCK = 512  # positions per parallel task: the running sum of a block stays in L1
 
 
-@njit(cache=True, inline="always")
-def _pow_neg_beta(d, beta, one):
-    """``d ** -beta``, by square roots for the paper's beta = 0.75. ``one`` is 1 in the
-    array's dtype, so that float32 arithmetic stays float32 (a literal 1.0 is float64)."""
-    if beta == 0.75:
-        r = math.sqrt(d)
-        return one / (r * math.sqrt(r))
-    return d ** -beta
-
-
 @njit(parallel=True, cache=True)
-def lrn_forward_kernel(out, den, x, size, alpha, beta, k, one):
+def lrn_forward_kernel(out, den, x, size, alpha, beta, k):
     """out, den, x: (B, C, P). Writes den and out = x * den^-beta for every channel."""
     nb, c, p = x.shape
     before, after = size // 2, (size - 1) // 2
@@ -59,10 +49,17 @@ def lrn_forward_kernel(out, den, x, size, alpha, beta, k, one):
             for q in range(p0, p1):
                 s[q - p0] += x[b, j, q] * x[b, j, q]
         for i in range(c):
-            for q in range(p0, p1):
-                d = k + alpha * s[q - p0]
-                den[b, i, q] = d
-                out[b, i, q] = x[b, i, q] * _pow_neg_beta(d, beta, one)
+            if beta == 0.75:  # the paper's beta: branch outside the loop, so it vectorises
+                for q in range(p0, p1):
+                    d = k + alpha * s[q - p0]
+                    den[b, i, q] = d
+                    r = math.sqrt(d)
+                    out[b, i, q] = x[b, i, q] / (r * math.sqrt(r))
+            else:
+                for q in range(p0, p1):
+                    d = k + alpha * s[q - p0]
+                    den[b, i, q] = d
+                    out[b, i, q] = x[b, i, q] * d ** -beta
             add, rem = i + 1 + after, i - before  # slide the window to channel i + 1
             if add < c:
                 for q in range(p0, p1):
@@ -73,7 +70,7 @@ def lrn_forward_kernel(out, den, x, size, alpha, beta, k, one):
 
 
 @njit(parallel=True, cache=True)
-def lrn_backward_kernel(dx, dout, x, out, den, size, beta, two_ab, one):
+def lrn_backward_kernel(dx, dout, x, out, den, size, beta, two_ab):
     """All (B, C, P). dx = dout * den^-beta - 2 alpha beta x * (mirrored window sum of t)."""
     nb, c, p = x.shape
     before, after = size // 2, (size - 1) // 2
@@ -87,10 +84,15 @@ def lrn_backward_kernel(dx, dout, x, out, den, size, beta, two_ab, one):
             for q in range(p0, p1):
                 s[q - p0] += dout[b, j, q] * out[b, j, q] / den[b, j, q]
         for m in range(c):
-            for q in range(p0, p1):
-                d = den[b, m, q]
-                dx[b, m, q] = (dout[b, m, q] * _pow_neg_beta(d, beta, one)
-                               - two_ab * x[b, m, q] * s[q - p0])
+            if beta == 0.75:  # as in the forward kernel: no branch inside the inner loop
+                for q in range(p0, p1):
+                    r = math.sqrt(den[b, m, q])
+                    dx[b, m, q] = (dout[b, m, q] / (r * math.sqrt(r))
+                                   - two_ab * x[b, m, q] * s[q - p0])
+            else:
+                for q in range(p0, p1):
+                    dx[b, m, q] = (dout[b, m, q] * den[b, m, q] ** -beta
+                                   - two_ab * x[b, m, q] * s[q - p0])
             add, rem = m + 1 + before, m - after
             if add < c:
                 for q in range(p0, p1):
@@ -109,7 +111,7 @@ def lrn_forward_fast(x, size=5, alpha=1e-4, beta=0.75, k=2.0):
     out, den = empty(x.shape, x.dtype, order), empty(x.shape, x.dtype, order)
     t = x.dtype.type
     lrn_forward_kernel(channels_view(out), channels_view(den), channels_view(x), size,
-                       t(alpha), t(beta), t(k), t(1))
+                       t(alpha), t(beta), t(k))
     return out, (x, out, den, size, alpha, beta, order)
 
 
@@ -121,7 +123,7 @@ def lrn_backward_fast(dout, cache):
     t = x.dtype.type
     lrn_backward_kernel(channels_view(dx), channels_view(dout), channels_view(x),
                         channels_view(out), channels_view(den), size, t(beta),
-                        t(2 * alpha * beta), t(1))
+                        t(2 * alpha * beta))
     return dx
 
 
