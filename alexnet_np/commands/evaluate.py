@@ -27,7 +27,7 @@ def dataset_for(meta, data=None, verbose=True):
     settings = meta.get("settings", {})
     spec = data or meta["data"]["source"]
     return load_data(spec, meta["data"]["image_size"], seed=settings.get("seed", 0),
-                     synthetic_train=settings.get("synthetic_train", 6000),
+                     synthetic_train=settings.get("synthetic_train", 5000),
                      synthetic_val=settings.get("synthetic_val", 1000),
                      cache_dir=settings.get("cache_dir", ""), verbose=verbose)
 
