@@ -35,7 +35,7 @@ def errors(net, ds):
 def main():
     torch.set_num_threads(2)
     torch.manual_seed(0)
-    model = build_model("cifar", num_classes=10, seed=0)  # the weights `alexnet-np train` starts from
+    model = build_model("cifar", num_classes=10, seed=0)  # the default run's initial weights
     net = torch_model(model)
     ds = load_dataset("synthetic", 36, synthetic_train=5000, synthetic_val=1000, verbose=False)
     opt = torch.optim.SGD(net.parameters(), lr=0.02, momentum=0.9, weight_decay=5e-4)
