@@ -235,6 +235,9 @@ def train(settings, dataset=None, log=print):
         raise UserError(f"--batch-size must be at least 1, got {s.batch_size}")
     if not s.lr > 0:
         raise UserError(f"--lr must be positive, got {s.lr}")
+    if s.device == "cuda":  # before any data is loaded or folder made
+        from .cuda import require_gpu
+        require_gpu()
     os.makedirs(s.out, exist_ok=True)
     last_path, best_path = os.path.join(s.out, "last.npz"), os.path.join(s.out, "best.npz")
     metrics_path = os.path.join(s.out, "metrics.jsonl")

@@ -56,3 +56,23 @@ def test_cuda_and_cpu_log_the_same_losses(tmp_path, monkeypatch):
     model, stepper, _, _ = load_for_inference(tmp_path / "gpu" / "last.npz", "cpu")
     assert isinstance(stepper, NumpyStepper)
     np.testing.assert_array_equal(model.params["conv1.W"], p_gpu["conv1.W"])
+
+
+def test_no_gpu_is_one_line_before_any_work(tmp_path):
+    """Without a GPU (and without the simulator) `train --device cuda` says so at once."""
+    import os
+    import subprocess
+    import sys
+
+    if os.path.exists("/dev/nvidiactl"):
+        pytest.skip("a GPU is present")
+    env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "0", "PYTHONPATH": os.getcwd()}
+    out = tmp_path / "run"
+    r = subprocess.run([sys.executable, "-m", "alexnet_np", "train", "--device", "cuda",
+                        "--out", str(out), "--quiet"], capture_output=True, text=True, env=env,
+                       timeout=120)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [
+        "alexnet-np train: error: no CUDA GPU found (numba.cuda.is_available() is False); use "
+        "--device cpu, or set NUMBA_ENABLE_CUDASIM=1 to run the kernels in Numba's simulator"]
+    assert r.stdout == "" and not out.exists()
