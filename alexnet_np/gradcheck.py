@@ -58,6 +58,13 @@ def rel_error(a, b):
     return float(np.max(np.abs(a - b), initial=0.0) / scale)
 
 
+def sampled_rel_error(exact, numeric, idx):
+    """:func:`rel_error` on the flat entries ``idx`` only, scaled by the WHOLE exact tensor."""
+    exact, numeric = exact.reshape(-1), numeric.reshape(-1)
+    scale = max(np.max(np.abs(exact)), 1e-30)
+    return float(np.max(np.abs(exact[idx] - numeric[idx])) / scale)
+
+
 def assert_close(actual, expected, rtol=TOLERANCE, name="array", show=5):
     """Raise AssertionError unless ``rel_error(actual, expected) <= rtol``.
 
@@ -139,10 +146,8 @@ def check_layer(layer, x, rng=None, eps=EPS, before_forward=None, sample=None):
         if sample is None:
             return rel_error(analytic[name], numerical_gradient(run, array, dout, eps))
         idx = rng.choice(array.size, size=min(sample, array.size), replace=False)
-        numeric = numerical_gradient(run, array, dout, eps, idx).reshape(-1)[idx]
-        exact = analytic[name].reshape(-1)
-        scale = max(np.max(np.abs(exact)), 1e-30)
-        return float(np.max(np.abs(exact[idx] - numeric)) / scale)
+        numeric = numerical_gradient(run, array, dout, eps, idx)
+        return sampled_rel_error(analytic[name], numeric, idx)
 
     errors = {"dx": compare("dx", x)}
     for name, value in layer.params.items():
@@ -288,7 +293,5 @@ def check_model(model, x, labels, rng=None, eps=EPS, sample=None):
         if idx is None:
             errors[name] = rel_error(analytic[name], numeric)
         else:
-            exact = analytic[name].reshape(-1)
-            scale = max(np.max(np.abs(exact)), 1e-30)
-            errors[name] = float(np.max(np.abs(exact[idx] - numeric.reshape(-1)[idx])) / scale)
+            errors[name] = sampled_rel_error(analytic[name], numeric, idx)
     return errors
