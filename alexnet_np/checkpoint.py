@@ -73,3 +73,34 @@ def load_checkpoint(path):
     if not params:
         raise UserError(f"checkpoint '{path}' holds no parameters")
     return params, velocity, meta, arrays.get("mean_image")
+
+
+class RunLog:
+    """Appends JSON lines to ``RUN_DIR/metrics.jsonl``."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def write(self, record):
+        with open(self.path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+
+def read_metrics(run_dir):
+    """All records of ``metrics.jsonl`` (a missing file gives an empty list)."""
+    path = os.path.join(run_dir, "metrics.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _truncate_metrics(path, max_step):
+    """Drop lines logged after ``max_step`` (steps of an epoch that a resume will redo)."""
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        lines = [ln for ln in f if ln.strip()]
+    keep = [ln for ln in lines if json.loads(ln).get("step", 0) <= max_step]
+    with open(path, "w") as f:
+        f.writelines(keep)

@@ -14,7 +14,6 @@ resumed gives the same parameters as a run that never stopped.
 """
 
 import dataclasses
-import json
 import math
 import os
 import time
@@ -22,12 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import RunLog, _truncate_metrics, load_checkpoint, save_checkpoint
 from .errors import UserError
 from .layers import softmax
 from .model import AlexNet, config_from_dict, config_to_dict, get_config
 from .optim import SGD, make_schedule
-from .progress import Progress
+from .tools.progress import Progress
 
 
 @dataclass
@@ -184,37 +183,6 @@ def rng_state(rng):
 
 def set_rng_state(rng, state):
     rng.bit_generator.state = state
-
-
-class RunLog:
-    """Appends JSON lines to ``RUN_DIR/metrics.jsonl``."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def write(self, record):
-        with open(self.path, "a") as f:
-            f.write(json.dumps(record) + "\n")
-
-
-def read_metrics(run_dir):
-    """All records of ``metrics.jsonl`` (a missing file gives an empty list)."""
-    path = os.path.join(run_dir, "metrics.jsonl")
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def _truncate_metrics(path, max_step):
-    """Drop lines logged after ``max_step`` (steps of an epoch that a resume will redo)."""
-    if not os.path.exists(path):
-        return
-    with open(path) as f:
-        lines = [ln for ln in f if ln.strip()]
-    keep = [ln for ln in lines if json.loads(ln).get("step", 0) <= max_step]
-    with open(path, "w") as f:
-        f.writelines(keep)
 
 
 def build_from_settings(s, num_classes):
@@ -377,7 +345,7 @@ def train(settings, dataset=None, log=print):
         summary.update(epochs_completed=epoch + 1, step=step, final=record,
                        best_top1_error=best_top1)
         try:
-            from .plots import plot_curves
+            from .tools.plots import plot_curves
             plot_curves(s.out)
         except Exception as err:  # a plot must never cost a training run
             log(f"(could not draw curves.png: {err})")

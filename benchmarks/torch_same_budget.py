@@ -4,7 +4,7 @@
     python benchmarks/torch_same_budget.py
 
 Builds the ``cifar`` preset with ``alexnet-np train``'s seed, copies its weights into the same
-network in PyTorch (``alexnet_np.bench.torch_model``: LRN as ``nn.LocalResponseNorm(5,
+network in PyTorch (``alexnet_np.tools.bench.torch_model``: LRN as ``nn.LocalResponseNorm(5,
 alpha * 5, 0.75, 2)``, groups 2, max-pool 3/2, dropout 0.5), and trains it on the same
 synthetic batches (same loader, same generator seed) with ``torch.optim.SGD`` (momentum 0.9,
 weight decay 5e-4, lr 0.02 constant: the default run's plateau schedule never fired) for the
@@ -17,9 +17,9 @@ import time
 import numpy as np
 import torch
 
-from alexnet_np.bench import torch_model
 from alexnet_np.data import BatchLoader, load_dataset
 from alexnet_np.model import build_model
+from alexnet_np.tools.bench import torch_model
 
 
 def errors(net, ds):

@@ -4,8 +4,10 @@ import json
 
 import pytest
 
-from alexnet_np import ablate, cli
-from alexnet_np.ablate import (
+from alexnet_np import cli
+from alexnet_np.errors import UserError
+from alexnet_np.tools import ablate
+from alexnet_np.tools.ablate import (
     VARIANT_NAMES,
     StudySettings,
     epochs_to_reach,
@@ -13,7 +15,6 @@ from alexnet_np.ablate import (
     run_study,
     select_variants,
 )
-from alexnet_np.errors import UserError
 
 
 def study(tmp_path, **kw):

@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from alexnet_np.bench import format_report, make_batch, run_bench, torch_model
 from alexnet_np.cli import main
 from alexnet_np.model import build_model
+from alexnet_np.tools.bench import format_report, make_batch, run_bench, torch_model
 
 
 @pytest.mark.parametrize("fast", [True, False])

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from alexnet_np.gradcheck import TOLERANCE, assert_close, check_layer
+from alexnet_np.gradcheck import CONV_CASES, TOLERANCE, assert_close, check_layer
 from alexnet_np.layers import (
     Conv2d,
     conv2d_backward,
@@ -12,18 +12,8 @@ from alexnet_np.layers import (
     conv2d_forward_naive,
 )
 
-# (N, C, H, W, F, K, stride, padding, groups): strides 1/2/4, paddings 0/1/2, groups 1/2/4,
-# odd and non-square sizes, batch size 1.
-CONFIGS = [
-    (2, 3, 7, 7, 4, 3, 1, 0, 1),
-    (1, 2, 6, 9, 3, 3, 1, 1, 1),
-    (2, 4, 9, 8, 6, 3, 2, 1, 2),
-    (1, 3, 15, 17, 2, 11, 4, 0, 1),
-    (1, 4, 11, 10, 4, 5, 1, 2, 2),
-    (2, 8, 5, 7, 8, 3, 2, 2, 4),
-    (1, 2, 4, 4, 2, 1, 1, 0, 2),
-    (1, 6, 8, 8, 6, 2, 4, 1, 3),
-]
+CONFIGS = [tuple(case)[1:] for case in CONV_CASES]
+IDS = [case.name for case in CONV_CASES]
 
 
 def make(rng, n, c, h, w, f, k, s, p, g, dtype=np.float64):
@@ -32,7 +22,7 @@ def make(rng, n, c, h, w, f, k, s, p, g, dtype=np.float64):
     return layer, rng.standard_normal((n, c, h, w)).astype(dtype)
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=str)
+@pytest.mark.parametrize("config", CONFIGS, ids=IDS)
 def test_gradcheck(config):
     rng = np.random.default_rng(1)
     layer, x = make(rng, *config)
@@ -40,7 +30,7 @@ def test_gradcheck(config):
     assert max(errors.values()) < TOLERANCE, errors
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=str)
+@pytest.mark.parametrize("config", CONFIGS, ids=IDS)
 def test_fast_matches_naive_oracle(config):
     rng = np.random.default_rng(2)
     layer, x = make(rng, *config)

@@ -9,7 +9,7 @@ import pytest
 
 from alexnet_np.cli import main
 from alexnet_np.errors import UserError
-from alexnet_np.grade import LAYERS, grade_file, passed
+from alexnet_np.tools.grade import LAYERS, grade_file, passed
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOLUTIONS = os.path.join(HERE, "..", "lessons", "exercises", "solutions.py")

@@ -9,8 +9,7 @@ from PIL import Image
 
 from alexnet_np import cli
 from alexnet_np.data import load_dataset
-from alexnet_np.train import TrainSettings, load_for_inference, train
-from alexnet_np.visualize import (
+from alexnet_np.tools.visualize import (
     colour_fraction,
     confusion_matrix,
     extract_features,
@@ -19,6 +18,7 @@ from alexnet_np.visualize import (
     kernel_mosaic,
     nearest_neighbors,
 )
+from alexnet_np.train import TrainSettings, load_for_inference, train
 
 
 @pytest.fixture(scope="module")

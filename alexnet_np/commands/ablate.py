@@ -4,8 +4,8 @@ import shlex
 import sys
 import time
 
-from ..ablate import VARIANT_NAMES, StudySettings, run_study
 from ..model import PRESETS
+from ..tools.ablate import VARIANT_NAMES, StudySettings, run_study
 from .common import positive_int
 
 D = StudySettings()

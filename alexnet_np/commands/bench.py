@@ -53,7 +53,7 @@ def run(args):
         result = bench_cuda(args.arch, args.batch_size, args.steps, args.compare_torch)
         print(json.dumps(result, indent=1) if args.json else result)
         return 0
-    from ..bench import format_report, run_bench
+    from ..tools.bench import format_report, run_bench
 
     result = run_bench(args.arch, args.batch_size, args.steps, args.warmup,
                        args.compare_torch, fast=not args.reference,

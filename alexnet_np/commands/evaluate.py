@@ -42,7 +42,7 @@ def run(args):
     result = evaluate(stepper, ds, batch_size=args.batch_size, ten_crop=args.ten_crop,
                       scale=model.cfg.input_scale, progress=not args.json)
     if args.confusion:
-        from ..visualize import confusion_matrix_figure
+        from ..tools.visualize import confusion_matrix_figure
         confusion_matrix_figure(stepper, ds, model.cfg.input_scale, args.confusion)
     if args.json:
         print(json.dumps(result))

@@ -3,7 +3,7 @@
 import json
 
 from ..errors import UserError
-from ..grade import LAYERS, format_table, grade_file, passed
+from ..tools.grade import LAYERS, format_table, grade_file, passed
 
 
 def add_parser(sub):

@@ -59,7 +59,7 @@ def run(args):
     if args.explain:
         if len(args.images) != 1:
             raise UserError("--explain works on one image at a time")
-        from ..visualize import gradcam_figure
+        from ..tools.visualize import gradcam_figure
         gradcam_figure(model, x[0], classes, args.explain, args.images[0])
         print(f"Grad-CAM written to {args.explain}")
     return 0

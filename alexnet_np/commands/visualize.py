@@ -63,7 +63,7 @@ def _out_dir_ok(out):
 
 def run_filters(args):
     from ..checkpoint import load_checkpoint
-    from ..visualize import filters_figure
+    from ..tools.visualize import filters_figure
 
     _out_dir_ok(args.out)
     params, _, meta, _ = load_checkpoint(_checkpoint_path(args.checkpoint))
@@ -109,7 +109,7 @@ def _distance_from_init(W, meta):
     """(per-half stats of conv1 at initialisation, ||W - W0|| / ||W0||), rebuilding W0 the way
     ``alexnet_np.train`` does (``AlexNet(cfg, rng=default_rng(seed))``); None if unknown."""
     from ..model import AlexNet, config_from_dict
-    from ..visualize import filter_stats
+    from ..tools.visualize import filter_stats
 
     try:
         cfg = config_from_dict(meta["model"])
@@ -124,8 +124,8 @@ def _distance_from_init(W, meta):
 
 
 def run_neighbors(args):
+    from ..tools.visualize import neighbors, neighbors_figure, neighbors_text
     from ..train import load_for_inference
-    from ..visualize import neighbors, neighbors_figure, neighbors_text
     from .evaluate import dataset_for
 
     _out_dir_ok(args.out)
@@ -154,14 +154,14 @@ def run_neighbors(args):
 
 
 def run_curves(args):
-    from ..plots import plot_curves
+    from ..tools.plots import plot_curves
 
     if not os.path.isfile(os.path.join(args.run_dir, "metrics.jsonl")):
         raise UserError(f"{args.run_dir} has no metrics.jsonl; pass a run folder written by "
                         "`alexnet-np train`")
     if args.out:
         _out_dir_ok(args.out)
-    from ..train import read_metrics
+    from ..checkpoint import read_metrics
     epochs = [r for r in read_metrics(args.run_dir) if r.get("type") == "epoch"]
     for r in epochs:
         print(f"epoch {r['epoch']}: train loss {r['loss']:.4f}, val top-1 error "

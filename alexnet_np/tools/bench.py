@@ -29,9 +29,9 @@ import time
 
 import numpy as np
 
-from .fast.sgd import FastSGD
-from .model import build_model
-from .optim import SGD
+from ..fast.sgd import FastSGD
+from ..model import build_model
+from ..optim import SGD
 
 
 def reset_peak_rss():
@@ -128,7 +128,7 @@ def torch_model(model):
     import torch
     from torch import nn
 
-    from .layers import (
+    from ..layers import (
         Conv2d,
         Dropout,
         Flatten,
@@ -213,7 +213,7 @@ def _torch_peak_main(arch, batch_size, threads):
 
 
 def torch_peak_rss_mb(arch, batch_size, threads):
-    code = ("import sys; from alexnet_np.bench import _torch_peak_main; "
+    code = ("import sys; from alexnet_np.tools.bench import _torch_peak_main; "
             f"_torch_peak_main({arch!r}, {batch_size}, {threads})")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root,

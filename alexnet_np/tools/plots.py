@@ -13,7 +13,7 @@ def plot_curves(run_dir, out=None):
 
     Returns the path of the PNG written (``RUN_DIR/curves.png`` unless ``out`` is given).
     """
-    from .train import read_metrics
+    from ..checkpoint import read_metrics
 
     records = read_metrics(run_dir)
     steps = [r for r in records if r.get("type") == "step" and isinstance(r.get("loss"), float)]

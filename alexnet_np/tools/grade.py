@@ -24,9 +24,9 @@ import traceback
 
 import numpy as np
 
-from . import layers as ref
-from .errors import UserError
-from .gradcheck import TOLERANCE, away_from_zero, distinct_values, numerical_gradient, rel_error
+from .. import layers as ref
+from ..errors import UserError
+from ..gradcheck import TOLERANCE, away_from_zero, distinct_values, numerical_gradient, rel_error
 
 # The classes a submission may define, in the order they are graded and printed.
 LAYERS = ["ReLU", "Conv2d", "MaxPool2d", "LocalResponseNorm", "Linear", "Dropout", "Flatten",

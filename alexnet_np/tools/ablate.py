@@ -31,10 +31,10 @@ import math
 import os
 import time
 
-from .checkpoint import load_checkpoint
-from .errors import UserError
-from .model import get_config
-from .train import TrainSettings, evaluate, load_data, load_for_inference, read_metrics, train
+from ..checkpoint import load_checkpoint, read_metrics
+from ..errors import UserError
+from ..model import get_config
+from ..train import TrainSettings, evaluate, load_data, load_for_inference, train
 
 
 @dataclasses.dataclass(frozen=True)
