@@ -1,11 +1,14 @@
-"""Shared helpers for the lessons: arguments, self-checks, figures.
+"""Shared helpers for the lessons: the QUICK switch, self-checks, figures.
 
-Every lesson starts with::
+A lesson is a jupytext "percent" file that runs as a script and as a notebook. It starts with::
 
     import _common as C          # (after putting this folder on sys.path)
-    args = C.parse(argv, __doc__)
+    QUICK = C.QUICK              # small sizes: `--quick` on the command line, or the
+                                 # environment variable ALEXNET_NP_QUICK=1 (notebook runs)
 
-and ends its checks with ``C.check(condition, "what should hold")``.
+checks what it teaches with ``C.check(condition, "what should hold")`` and shows each figure
+with ``C.show(fig, "NN_name.png")``: inline in a notebook, saved to ``C.OUT`` (``--out DIR``,
+the environment variable ALEXNET_NP_LESSON_OUT, or lessons/figures/) either way.
 """
 
 import argparse
@@ -17,6 +20,33 @@ ROOT = os.path.dirname(HERE)
 if ROOT not in sys.path:  # so that `python lessons/NN_x.py` finds alexnet_np without install
     sys.path.insert(0, ROOT)
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def _flag_value(name):
+    """The value after ``name`` on the command line (``--out DIR``), or None."""
+    argv = sys.argv[1:]
+    return argv[argv.index(name) + 1] if name in argv[:-1] else None
+
+
+IN_NOTEBOOK = "ipykernel" in sys.modules
+QUICK = os.environ.get("ALEXNET_NP_QUICK", "") == "1" or (
+    not IN_NOTEBOOK and "--quick" in sys.argv[1:])
+OUT = (os.environ.get("ALEXNET_NP_LESSON_OUT") or (None if IN_NOTEBOOK else _flag_value("--out"))
+       or os.path.join(HERE, "figures"))
+os.makedirs(OUT, exist_ok=True)
+
+
+def show(fig, name):
+    """Save ``fig`` as ``OUT/name``; in a notebook also display it inline. Returns the path."""
+    import matplotlib.pyplot as plt
+    path = os.path.join(OUT, name)
+    fig.savefig(path, dpi=90, bbox_inches="tight")
+    if IN_NOTEBOOK:
+        from IPython.display import display
+        display(fig)
+    plt.close(fig)
+    print(f"  figure: {path}")
+    return path
 
 
 class LessonCheckFailed(AssertionError):
