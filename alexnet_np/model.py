@@ -87,6 +87,10 @@ class AlexNetConfig:
     init: str = "paper"
     init_std: float = 0.01
     init_bias: float = 1.0  # Caffe's replica used 0.1: with 1 they saw a flat loss
+    # "kaiming" only: fc8's weights ~ N(0, fc8_init_std^2) instead of N(0, 2 / fan_in), so that
+    # the first logits are small and the first loss is ln(classes), not several units above
+    # it (0 = plain Kaiming for fc8 too). docs/training.md shows the effect.
+    fc8_init_std: float = 0.0
     # Pixel scale: the network sees (pixels - mean image) * input_scale. The paper feeds raw
     # centred 0..255 values (1.0).
     input_scale: float = 1.0
@@ -374,7 +378,10 @@ class AlexNet:
                 b[...] = self.cfg.init_bias if name in bias_one else 0.0
             else:
                 fan_in = int(np.prod(W.shape[1:]))
-                W[...] = rng.standard_normal(W.shape) * np.sqrt(2.0 / fan_in)
+                std = np.sqrt(2.0 / fan_in)
+                if name == "fc8" and self.cfg.fc8_init_std > 0:
+                    std = self.cfg.fc8_init_std
+                W[...] = rng.standard_normal(W.shape) * std
                 b[...] = 0.0
 
     # --- summary ---------------------------------------------------------------------

@@ -132,12 +132,51 @@ class CosineSchedule:
         self.lr, self.epoch = float(state["lr"]), int(state["epoch"])
 
 
-def make_schedule(name, lr, epochs):
-    """``plateau`` (the paper), ``step`` (every third of the run) or ``cosine``."""
+class Warmup:
+    """Linear learning-rate warm-up over the first ``steps`` SGD steps, around any schedule.
+
+    ``lr_at(step)`` is the rate for 0-based global step ``step``::
+
+        lr_at(step) = schedule.lr * min(1, (step + 1) / steps)
+
+    so the first step uses ``lr / steps`` and step ``steps - 1`` onwards the schedule's own
+    rate. Everything else (``step(val_error)`` once per epoch, ``lr``, the state) is the
+    wrapped schedule's. Not in the paper (sec. 5 starts at 0.01): a deep net without
+    normalisation, started from a random init at the full rate, can spend its first hundred
+    steps with most ReLUs switched off; docs/training.md shows the health plots.
+    """
+
+    def __init__(self, schedule, steps):
+        self.schedule, self.steps = schedule, int(steps)
+
+    @property
+    def lr(self):
+        return self.schedule.lr
+
+    def lr_at(self, step):
+        if self.steps <= 0:
+            return self.schedule.lr
+        return self.schedule.lr * min(1.0, (step + 1) / self.steps)
+
+    def step(self, val_error=None):
+        return self.schedule.step(val_error)
+
+    def state_dict(self):
+        return self.schedule.state_dict()
+
+    def load_state_dict(self, state):
+        self.schedule.load_state_dict(state)
+
+
+def make_schedule(name, lr, epochs, warmup_steps=0):
+    """``plateau`` (the paper), ``step`` (every third of the run) or ``cosine``, per epoch,
+    wrapped in a per-step linear :class:`Warmup` of ``warmup_steps`` (0: none, the paper)."""
     if name == "plateau":
-        return PlateauSchedule(lr)
-    if name == "step":
-        return StepSchedule(lr, step_size=max(1, epochs // 3))
-    if name == "cosine":
-        return CosineSchedule(lr, epochs)
-    raise ValueError(f"unknown schedule '{name}'; choose plateau, step or cosine")
+        schedule = PlateauSchedule(lr)
+    elif name == "step":
+        schedule = StepSchedule(lr, step_size=max(1, epochs // 3))
+    elif name == "cosine":
+        schedule = CosineSchedule(lr, epochs)
+    else:
+        raise ValueError(f"unknown schedule '{name}'; choose plateau, step or cosine")
+    return Warmup(schedule, warmup_steps)

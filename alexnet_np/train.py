@@ -41,6 +41,7 @@ class TrainSettings:
     momentum: float = 0.9
     weight_decay: float = 0.0005
     schedule: str = "plateau"  # plateau (the paper), step, cosine
+    warmup_steps: int = 0  # linear learning-rate warm-up over the first steps (optim.Warmup)
     seed: int = 0
     device: str = "cpu"  # cpu or cuda
     out: str = "runs/default"  # the run folder
@@ -241,7 +242,7 @@ def train(settings, dataset=None, log=print):
     model = AlexNet(mcfg, rng=np.random.default_rng(s.seed), fast=s.fast)
     optimizer = make_optimizer(model.params, s.fast, lr=s.lr, momentum=s.momentum,
                                weight_decay=s.weight_decay)
-    schedule = make_schedule(s.schedule, s.lr, s.epochs)
+    schedule = make_schedule(s.schedule, s.lr, s.epochs, warmup_steps=s.warmup_steps)
     data_rng = np.random.default_rng([s.seed, 1])
     start_epoch, step, best_top1 = 0, 0, math.inf
 
@@ -297,6 +298,7 @@ def train(settings, dataset=None, log=print):
                        enabled=s.progress, rate_unit="img/s", rate_scale=s.batch_size)
         losses = []
         for x, y in loader:
+            optimizer.lr = schedule.lr_at(step)  # the schedule's rate, or less in warm-up
             loss = stepper.train_step(x, y)
             step += 1
             if not math.isfinite(loss):

@@ -3,6 +3,8 @@
     visualize filters   --checkpoint F --out FILE.png     conv1 kernels per half (Fig. 3)
     visualize neighbors --checkpoint F --out FILE.png     nearest neighbours in fc7 (Fig. 4)
     visualize curves    RUN_DIR [--out FILE.png]          loss and validation error curves
+    visualize health    [--arch A] [--init I] [--steps N] --out FILE.png
+                                                          per-layer statistics of a short run
 """
 
 import os
@@ -47,6 +49,31 @@ def add_parser(sub):
     c.add_argument("--out", default=None, metavar="FILE.png",
                    help="default RUN_DIR/curves.png")
     c.set_defaults(func=run_curves)
+
+    from ..train import TrainSettings
+    d = TrainSettings()
+    h = vs.add_parser("health", help="train a few hundred steps and plot per-layer activation "
+                      "mean/std, dead ReLUs, gradient std and update/weight ratio",
+                      description="Runs its own short training with the same recipe as "
+                                  "`train` (same defaults) and plots, per layer and step, the "
+                                  "statistics that show why a deep net sits at ln(classes). "
+                                  "Writes FILE.png and FILE.json; prints a summary.")
+    h.add_argument("--out", required=True, metavar="FILE.png")
+    h.add_argument("--arch", default=d.arch, help=f"preset (default {d.arch})")
+    h.add_argument("--data", default=d.data, help=f"data set (default {d.data})")
+    h.add_argument("--init", choices=["paper", "kaiming"], default=None,
+                   help="initialisation (default: the preset's)")
+    h.add_argument("--activation", choices=["relu", "tanh"], default=None)
+    h.add_argument("--input-scale", type=float, default=None,
+                   help="multiplies the centred pixels (default: the preset's)")
+    h.add_argument("--lr", type=float, default=d.lr, help=f"learning rate (default {d.lr})")
+    h.add_argument("--warmup", type=int, default=d.warmup_steps, metavar="STEPS",
+                   help=f"linear warm-up steps (default {d.warmup_steps})")
+    h.add_argument("--batch-size", type=positive_int, default=d.batch_size)
+    h.add_argument("--steps", type=positive_int, default=300, help="SGD steps (default 300)")
+    h.add_argument("--seed", type=int, default=d.seed)
+    h.add_argument("--no-flip", action="store_true", help="no random horizontal reflections")
+    h.set_defaults(func=run_health)
 
 
 def _checkpoint_path(path):
@@ -168,4 +195,23 @@ def run_curves(args):
               f"{r['val_top1_error']:.2%}, top-5 error {r['val_top5_error']:.2%}")
     out = plot_curves(args.run_dir, args.out)
     print(f"figure written to {out}")
+    return 0
+
+
+def run_health(args):
+    from ..tools.health import health_run, summarize, write_health
+    from ..train import TrainSettings
+
+    _out_dir_ok(args.out)
+    overrides = {k: v for k, v in (("init", args.init), ("activation", args.activation),
+                                   ("input_scale", args.input_scale)) if v is not None}
+    settings = TrainSettings(data=args.data, arch=args.arch, lr=args.lr,
+                             warmup_steps=args.warmup, batch_size=args.batch_size,
+                             seed=args.seed, model_overrides=overrides,
+                             **({"flip": False} if args.no_flip else {}))
+    record = health_run(settings, steps=args.steps, log=lambda m: print(m, flush=True))
+    for line in summarize(record):
+        print(line)
+    png, js = write_health(record, args.out)
+    print(f"figure written to {png}, numbers to {js}")
     return 0
