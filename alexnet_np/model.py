@@ -105,18 +105,21 @@ PRESETS = {
         name="tiny", num_classes=200, image_size=72, input_size=64,
         channels=(48, 128, 192, 192, 128), kernel_sizes=(5, 5, 3, 3, 3), strides=(2, 1, 1, 1, 1),
         paddings=(2, 2, 1, 1, 1), hidden=(1024, 1024), init="kaiming", input_scale=1 / 64,
+        fc8_init_std=0.01,
         notes="64x64 input (Tiny ImageNet, Imagenette at 64 px): 64 -> 32 -> 15 -> 7 -> 3",
     ),
     "cifar": AlexNetConfig(
         name="cifar", num_classes=10, image_size=36, input_size=32,
         channels=(32, 64, 96, 96, 64), kernel_sizes=(3, 5, 3, 3, 3), strides=(1, 1, 1, 1, 1),
         paddings=(1, 2, 1, 1, 1), hidden=(256, 256), init="kaiming", input_scale=1 / 64,
+        fc8_init_std=0.01,
         notes="32x32 input (CIFAR-10, the synthetic default): 32 -> 15 -> 7 -> 3",
     ),
     "micro": AlexNetConfig(
         name="micro", num_classes=10, image_size=18, input_size=15,
         channels=(4, 8, 8, 8, 8), kernel_sizes=(3, 3, 3, 3, 3), strides=(1, 1, 1, 1, 1),
         paddings=(1, 1, 1, 1, 1), hidden=(16, 16), init="kaiming", input_scale=1 / 64,
+        fc8_init_std=0.01,
         notes="toy widths, 15x15 input: for tests, lessons and the CUDA simulator",
     ),
 }

@@ -32,7 +32,7 @@ def test_ablate_command_trains_every_variant_and_writes_the_tables(tmp_path, cap
     out = tmp_path / "abl"
     code = cli.main(["ablate", "--arch", "micro", "--epochs", "1", "--train-size", "48",
                      "--val-size", "24", "--batch-size", "16", "--train-eval-size", "20",
-                     "--cache-dir", str(tmp_path / "cache"), "--out", str(out)])
+                     "--cache-dir", str(tmp_path / "cache"), "--seeds", "0", "--out", str(out)])
     assert code == 0
     text = capsys.readouterr().out
     for i, name in enumerate(VARIANT_NAMES, 1):
@@ -125,3 +125,15 @@ def test_unknown_variant_is_a_user_error(tmp_path, capsys):
         select_variants(["no-relu"])
     assert cli.main(["ablate", "--out", str(tmp_path), "--variants", "bogus"]) == 2
     assert "unknown variant" in capsys.readouterr().err
+
+
+def test_two_seeds_are_tabulated_side_by_side():
+    def rows(shift, relu, tanh):
+        return [{"variant": v, "change": "c", "val_top1_error": 0.5 + d, "val_top5_error": 0.2,
+                 "top1_change": 100 * d, "top5_change": 0.0, "train_top1_error": 0.1,
+                 "train_top1_curve": [0.1], "epochs_to_25pct_train_error": e, "paper": "p"}
+                for v, d, e in (("baseline", 0.0, relu), ("tanh", shift, tanh))]
+    md = ablate.render_seeds_markdown(StudySettings(epochs=3), [0, 1],
+                                      [rows(0.02, 2, 6), rows(0.04, 3, None)], 500)
+    assert "| tanh | c | 52.0% / 54.0% | +2.0 / +4.0 | +3.0 |" in md
+    assert "seed 0: ReLU 2, tanh 6 (3.0x); seed 1: ReLU 3, tanh not reached" in md

@@ -58,3 +58,15 @@ def test_step_and_cosine():
     assert lrs[1] == pytest.approx(0.5) and lrs[-1] == pytest.approx(0.0)
     with pytest.raises(ValueError, match="unknown schedule"):
         make_schedule("warm", 0.1, 3)
+
+
+def test_warmup_ramps_linearly_per_step_then_follows_the_schedule():
+    w = make_schedule("step", 0.1, 3, warmup_steps=4)  # step_size 1: / 10 every epoch
+    assert [w.lr_at(s) for s in range(5)] == pytest.approx([0.025, 0.05, 0.075, 0.1, 0.1])
+    assert w.step(0.5) == pytest.approx(0.01)  # the wrapped schedule, once per epoch
+    assert w.lr_at(100) == pytest.approx(0.01) and w.lr == pytest.approx(0.01)
+    state = w.state_dict()
+    other = make_schedule("step", 0.1, 3, warmup_steps=4)
+    other.load_state_dict(state)
+    assert other.lr == pytest.approx(0.01)
+    assert make_schedule("cosine", 0.1, 3).lr_at(0) == 0.1  # no warm-up: the paper's start

@@ -1,11 +1,12 @@
 """``alexnet-np ablate``: the paper's ablations (sec. 3, 4) at small scale, one command."""
 
+import dataclasses
 import shlex
 import sys
 import time
 
 from ..model import PRESETS
-from ..tools.ablate import VARIANT_NAMES, StudySettings, run_study
+from ..tools.ablate import QUICK, VARIANT_NAMES, StudySettings, run_seeds
 from .common import positive_int
 
 D = StudySettings()
@@ -27,19 +28,26 @@ def add_parser(sub):
                    "a CIFAR-10 folder")
     p.add_argument("--arch", default=D.arch, help=f"preset: {', '.join(PRESETS)} "
                    f"(default {D.arch})")
-    p.add_argument("--epochs", type=positive_int, default=D.epochs,
+    p.add_argument("--epochs", type=positive_int, default=None,
                    help=f"epochs per variant (default {D.epochs})")
     p.add_argument("--batch-size", type=positive_int, default=D.batch_size)
     p.add_argument("--lr", type=float, default=D.lr, help=f"learning rate (default {D.lr})")
-    p.add_argument("--seed", type=int, default=D.seed)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1], metavar="SEED",
+                   help="run the whole study once per seed (default: 0 1); with several, "
+                        "OUT/seed<N>/ per seed and a side-by-side OUT/ablation.md")
+    p.add_argument("--quick", action="store_true",
+                   help="a short study (under 10 minutes on two cores): "
+                        + ", ".join(f"{k.replace('synthetic_', '').replace('_', '-')} {v}"
+                                    for k, v in QUICK.items())
+                        + "; explicit flags still win")
     p.add_argument("--schedule", choices=["cosine", "step", "plateau"], default=D.schedule,
                    help="learning-rate schedule, the same for every variant (default cosine; "
                         "the paper's plateau drops at noise-driven epochs on small data)")
-    p.add_argument("--train-size", type=positive_int, default=D.synthetic_train,
+    p.add_argument("--train-size", type=positive_int, default=None,
                    help=f"synthetic data: training images (default {D.synthetic_train})")
-    p.add_argument("--val-size", type=positive_int, default=D.synthetic_val,
+    p.add_argument("--val-size", type=positive_int, default=None,
                    help=f"synthetic data: validation images (default {D.synthetic_val})")
-    p.add_argument("--train-eval-size", type=positive_int, default=D.train_eval_size,
+    p.add_argument("--train-eval-size", type=positive_int, default=None,
                    help="training images whose error is measured after each epoch "
                         f"(default {D.train_eval_size})")
     p.add_argument("--variants", nargs="+", default=list(VARIANT_NAMES), metavar="NAME",
@@ -54,15 +62,25 @@ def add_parser(sub):
 def run(args):
     study = StudySettings(
         out=args.out, data=args.data, arch=args.arch, epochs=args.epochs,
-        batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+        batch_size=args.batch_size, lr=args.lr, seed=args.seeds[0],
         synthetic_train=args.train_size, synthetic_val=args.val_size,
         cache_dir=args.cache_dir, train_eval_size=args.train_eval_size,
         variants=tuple(args.variants), device=args.device, progress=args.progress,
         schedule=args.schedule)
+    # the budget: an explicit flag, else the --quick value, else the full study's default
+    budget = {"epochs": args.epochs, "synthetic_train": args.train_size,
+              "synthetic_val": args.val_size, "train_eval_size": args.train_eval_size}
+    study = dataclasses.replace(study, **{
+        k: v if v is not None else (QUICK[k] if args.quick else getattr(D, k))
+        for k, v in budget.items()})
     command = "alexnet-np " + " ".join(shlex.quote(a) for a in sys.argv[1:]) \
         if sys.argv[1:2] == ["ablate"] else ""
     t0 = time.perf_counter()
-    rows = run_study(study, log=lambda m: print(m, flush=True), command=command)
+    rows_by_seed = run_seeds(study, args.seeds, log=lambda m: print(m, flush=True),
+                             command=command)
+    rows = rows_by_seed[-1]
+    if len(rows_by_seed) > 1:
+        print(f"\nlast seed ({args.seeds[-1]}); all seeds side by side in {args.out}/ablation.md")
     print()
     print(f"{'variant':<14}{'val top-1':>10}{'val top-5':>10}{'d top-1':>9}{'d top-5':>9}"
           f"{'train top-1':>13}  paper")

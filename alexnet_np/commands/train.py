@@ -31,7 +31,11 @@ def add_parser(sub):
     p.add_argument("--momentum", type=float, default=D.momentum)
     p.add_argument("--weight-decay", type=float, default=D.weight_decay)
     p.add_argument("--schedule", choices=["plateau", "step", "cosine"], default=D.schedule,
-                   help="learning-rate schedule (paper: plateau, divide by 10)")
+                   help=f"learning-rate schedule per epoch (default {D.schedule}; the paper: "
+                        "plateau, divide by 10 when validation error stops improving)")
+    p.add_argument("--warmup", type=int, default=D.warmup_steps, metavar="STEPS",
+                   help=f"linear learning-rate warm-up over the first STEPS steps (default "
+                        f"{D.warmup_steps}; 0 = none, as in the paper)")
     p.add_argument("--seed", type=int, default=D.seed, help="seed for init, data order, "
                    "augmentation and dropout")
     p.add_argument("--device", choices=["cpu", "cuda"], default=D.device)
@@ -41,7 +45,12 @@ def add_parser(sub):
     p.add_argument("--max-steps", type=int, default=0, help="stop after N steps in all")
     p.add_argument("--log-every", type=positive_int, default=D.log_every,
                    help="steps between metrics.jsonl lines")
-    p.add_argument("--no-flip", action="store_true", help="no random horizontal reflections")
+    p.add_argument("--flip", dest="flip", action="store_true", default=None,
+                   help="random horizontal reflections (sec. 4.1); default on for photos "
+                        "(image folders, CIFAR-10), off for the synthetic set")
+    p.add_argument("--no-flip", dest="flip", action="store_false",
+                   help="no reflections: pass it for digits, letters, text or any data where "
+                        "a mirror image is another class or none")
     p.add_argument("--no-crop", action="store_true", help="no random crops (centre crop)")
     p.add_argument("--no-pca", action="store_true", help="no PCA colour augmentation")
     p.add_argument("--train-size", type=positive_int, default=D.synthetic_train,
@@ -63,13 +72,29 @@ def default_out(args):
     return os.path.join("runs", f"{args.arch}-{name}")
 
 
+def default_flip(data):
+    """(flip, note): the reflection default for ``--data`` when neither --flip nor --no-flip
+    is given. Every synthetic class is mirror-symmetric up to the random rotation each image
+    already draws, so a flip adds no new image; photos gain from flips (sec. 4.1)."""
+    if data == "synthetic":
+        return False, ("note: random flips are off for the synthetic set (a mirrored shape is "
+                       "the same shape rotated, already in the data); --flip turns them on")
+    return True, ("note: random horizontal flips are on (photos); for digits, letters or "
+                  "text pass --no-flip (a mirrored 2 is no digit)")
+
+
 def run(args):
+    flip = args.flip
+    if flip is None:
+        flip, note = default_flip(args.data)
+        if not args.resume:
+            print(note, flush=True)
     settings = TrainSettings(
         data=args.data, arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
         lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
         schedule=args.schedule, seed=args.seed, device=args.device,
         out=args.out or default_out(args), resume=args.resume, max_steps=args.max_steps,
-        log_every=args.log_every, flip=not args.no_flip, random_crop=not args.no_crop,
+        log_every=args.log_every, flip=flip, warmup_steps=args.warmup, random_crop=not args.no_crop,
         pca_color=not args.no_pca, synthetic_train=args.train_size,
         synthetic_val=args.val_size, cache_dir=args.cache_dir, progress=not args.quiet,
         fast=not args.reference_layers,

@@ -201,6 +201,7 @@ def run_curves(args):
 def run_health(args):
     from ..tools.health import health_run, summarize, write_health
     from ..train import TrainSettings
+    from .train import default_flip
 
     _out_dir_ok(args.out)
     overrides = {k: v for k, v in (("init", args.init), ("activation", args.activation),
@@ -208,7 +209,7 @@ def run_health(args):
     settings = TrainSettings(data=args.data, arch=args.arch, lr=args.lr,
                              warmup_steps=args.warmup, batch_size=args.batch_size,
                              seed=args.seed, model_overrides=overrides,
-                             **({"flip": False} if args.no_flip else {}))
+                             flip=not args.no_flip and default_flip(args.data)[0])
     record = health_run(settings, steps=args.steps, log=lambda m: print(m, flush=True))
     for line in summarize(record):
         print(line)

@@ -8,9 +8,9 @@ fresh machine can train offline. Ten classes::
 The first seven are solid shapes; the last three are squares that differ only in their texture
 (so "square" vs "stripes" vs "checker" vs "dots" is about texture, not outline). Every image
 draws its own position, size, rotation and colours, so colour is no cue to the class. The
-background is a two-colour gradient with low-frequency blotches, crossed by random lines and
-blobs, and (half the time) a small distractor shape of another class; Gaussian pixel noise of
-random strength goes on last. A small CNN learns the classes; a linear model on pixels does
+background is a two-colour gradient with low-frequency blotches, crossed by a few random lines
+and blobs, and (30% of the time) a small distractor shape of another class; Gaussian pixel
+noise of random strength goes on last. A small CNN learns the classes; a linear model on pixels does
 poorly (see ``docs/data.md`` for numbers), and random crops, flips and dropout help.
 
 Image ``i`` of a split is a pure function of ``(seed, split, i, size)``: it has its own
@@ -28,11 +28,23 @@ CLASSES = ["disc", "square", "triangle", "star", "ring", "cross", "crescent",
            "stripes", "checker", "dots"]
 
 # Bump when the drawing changes, so cached synthetic sets are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 _SPLIT_CODES = {"train": 1, "val": 2}
 _SOLID = ["disc", "square", "triangle", "star", "ring", "cross", "crescent"]
 _SUPERSAMPLE = 2  # masks are drawn at 2x and box-filtered down, for soft edges
+
+# How hard the set is (version 2; docs/training.md shows why each value was chosen). Version 1
+# had 2-5 clutter items half of them blobs, a distractor half the time at radius 0.08-0.13,
+# objects of radius 0.20-0.33, blotches of std 30 and noise std 3-18: the default run then
+# ended near 55% validation error, too hard to show a network learning in a few minutes.
+CLUTTER_ITEMS = (1, 4)  # lines and blobs over the background: integers in [1, 4)
+BLOB_PROB = 0.25  # share of clutter items that are blobs (blobs look like discs and dots)
+DISTRACTOR_PROB = 0.3  # how often a small shape of another class is drawn too
+DISTRACTOR_RADIUS = (0.07, 0.10)  # its radius, as a fraction of S
+OBJECT_RADIUS = (0.24, 0.34)  # the object's radius, as a fraction of S
+BLOTCH_STD = 20.0  # low-frequency background blotches, grey levels
+NOISE_STD = (2.0, 10.0)  # Gaussian pixel noise: std drawn per image in this range
 
 
 def _regular_polygon(cx, cy, r, theta, n, inner=None):
@@ -136,7 +148,7 @@ def _background(rng, size):
     t = (x - size / 2) * np.cos(a) + (y - size / 2) * np.sin(a)  # (S, S)
     t = np.clip(0.5 + t / size, 0, 1)[:, :, None]  # (S, S, 1)
     img = (c0 * (1 - t) + c1 * t).astype(np.float32)  # (S, S, 3)
-    coarse = rng.normal(0, 30, size=(4, 4, 3)).astype(np.float32)  # (4, 4, 3)
+    coarse = rng.normal(0, BLOTCH_STD, size=(4, 4, 3)).astype(np.float32)  # (4, 4, 3)
     blot = up @ coarse.transpose(2, 0, 1) @ up.T  # bilinear upsampling, (3, S, S)
     img += blot.transpose(1, 2, 0)  # (S, S, 3)
     return img
@@ -150,14 +162,14 @@ def _paint(img, mask, color):
 
 
 def _clutter(rng, img, size):
-    """Random lines and blobs in random colours over the background, in place."""
+    """Random lines (and, with ``BLOB_PROB``, blobs) in random colours, in place."""
     layer = Image.new("RGB", (size, size))
     alpha = Image.new("L", (size, size), 0)
     draw, draw_a = ImageDraw.Draw(layer), ImageDraw.Draw(alpha)
-    for _ in range(int(rng.integers(2, 6))):
+    for _ in range(int(rng.integers(*CLUTTER_ITEMS))):
         color = tuple(int(v) for v in rng.integers(0, 256, size=3))
         p = rng.uniform(-0.1, 1.1, size=4) * size
-        if rng.random() < 0.5:
+        if rng.random() >= BLOB_PROB:
             width = int(rng.integers(1, max(2, size // 20) + 1))
             draw.line(list(p), fill=color, width=width)
             draw_a.line(list(p), fill=255, width=width)
@@ -192,19 +204,19 @@ def draw_image(rng, label, size):
     img = _background(rng, size)  # (S, S, 3)
     _clutter(rng, img, size)
 
-    # Half the time, a small solid distractor of another class.
-    if rng.random() < 0.5:
+    # Sometimes, a small solid distractor of another class.
+    if rng.random() < DISTRACTOR_PROB:
         other = _SOLID[int(rng.integers(len(_SOLID)))]
         if other != kind:
-            dr = rng.uniform(0.08, 0.13) * size
+            dr = rng.uniform(*DISTRACTOR_RADIUS) * size
             dx, dy = rng.uniform(0.1, 0.9, size=2) * size
             m = _shape_mask(other, size, dx, dy, dr, rng.uniform(0, 2 * np.pi))
             _paint(img, m, rng.uniform(0, 255, size=3))
 
     # The object: random centre, radius, rotation; its colour stands out from the local
     # background, or the class would be invisible.
-    r = rng.uniform(0.2, 0.33) * size
-    cx, cy = rng.uniform(0.36, 0.64, size=2) * size
+    r = rng.uniform(*OBJECT_RADIUS) * size
+    cx, cy = rng.uniform(0.38, 0.62, size=2) * size
     theta = rng.uniform(0, 2 * np.pi)
     mask = _shape_mask(kind, size, cx, cy, r, theta)
     local = img[int(cy), int(cx)]
@@ -216,7 +228,7 @@ def draw_image(rng, label, size):
         color = color * t + second * (1 - t)  # (S, S, 3)
     _paint(img, mask, color)
 
-    img += rng.normal(0, rng.uniform(3, 18), size=img.shape).astype(np.float32)
+    img += rng.normal(0, rng.uniform(*NOISE_STD), size=img.shape).astype(np.float32)
     return np.clip(np.rint(img), 0, 255).astype(np.uint8)
 
 
@@ -232,3 +244,18 @@ def generate_split(seed, split, count, size):
         rng = np.random.default_rng([seed, code, i])
         images[i] = draw_image(rng, int(labels[i]), size)
     return images, labels
+
+
+def sample_grid(path, size=72, rows=4, seed=0):
+    """Save a PNG of ``rows`` training images per class (one class per column), drawn at
+    ``size`` pixels: the picture in the README (``docs/images/synthetic.png``)."""
+    cols = len(CLASSES)
+    grid = np.zeros((rows * size, cols * size, 3), dtype=np.uint8)
+    for c in range(cols):
+        for r in range(rows):
+            i = r * cols + c  # label i % 10 == c
+            grid[r * size:(r + 1) * size, c * size:(c + 1) * size] = draw_image(
+                np.random.default_rng([seed, _SPLIT_CODES["train"], i]), c, size)
+    Image.fromarray(grid).save(path)
+    return path
+

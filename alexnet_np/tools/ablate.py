@@ -75,23 +75,34 @@ TRAIN_ERROR_TARGET = 0.25
 
 @dataclasses.dataclass
 class StudySettings:
-    """One ablation study (the shared budget; every variant uses the same values)."""
+    """One ablation study (the shared budget; every variant uses the same values).
+
+    The default regime lets the network overfit, so that dropout and augmentation have
+    something to fight: 1000 training images seen 30 times (about 930 steps of 32) with the
+    small presets' recipe (docs/training.md). ``QUICK`` is the same study, shorter.
+    """
 
     out: str = "runs/ablation"  # DIR: one run folder per variant, plus ablation.{md,json}
     data: str = "synthetic"
     arch: str = "cifar"
-    epochs: int = 4
-    batch_size: int = 64
-    lr: float = 0.01
+    epochs: int = 30
+    batch_size: int = 32
+    lr: float = 0.02
     seed: int = 0
-    synthetic_train: int = 6000
-    synthetic_val: int = 1000
+    synthetic_train: int = 1000
+    synthetic_val: int = 500
     cache_dir: str = ""
-    train_eval_size: int = 1000  # training images whose error is measured after each epoch
+    train_eval_size: int = 500  # training images whose error is measured after each epoch
     variants: tuple = tuple(VARIANT_NAMES)  # which arms to run (baseline is always included)
     schedule: str = "cosine"  # the same for every variant: cosine, step or plateau (the paper)
     device: str = "cpu"
     progress: bool = False  # the training loop's own progress bars
+    warmup_steps: int = 50  # linear learning-rate warm-up, as `train`'s default
+
+
+# `ablate --quick`: the same study in under ten minutes on two cores (about 1,900 steps of 32
+# in all for 8 variants x 2 seeds); too short for the training error to reach 25%.
+QUICK = {"epochs": 10, "synthetic_train": 400, "synthetic_val": 300, "train_eval_size": 200}
 
 
 def select_variants(names):
@@ -108,7 +119,8 @@ def variant_settings(study, variant, epochs, resume):
     """The TrainSettings of one variant, trained up to ``epochs``."""
     return TrainSettings(
         data=study.data, arch=study.arch, epochs=epochs, batch_size=study.batch_size,
-        lr=study.lr, schedule=study.schedule, seed=study.seed, device=study.device,
+        lr=study.lr, schedule=study.schedule, warmup_steps=study.warmup_steps,
+        seed=study.seed, device=study.device,
         out=os.path.join(study.out, variant.name), resume=resume,
         synthetic_train=study.synthetic_train, synthetic_val=study.synthetic_val,
         cache_dir=study.cache_dir, progress=study.progress,
@@ -126,7 +138,8 @@ def completed_epochs(run_dir, study=None, variant=None):
         want = dataclasses.asdict(variant_settings(study, variant, study.epochs, False))
         saved = meta.get("settings", {})
         keys = ["arch", "seed", "batch_size", "lr", "schedule", "model_overrides", "flip",
-                "random_crop", "pca_color", "synthetic_train", "synthetic_val"]
+                "random_crop", "pca_color", "synthetic_train", "synthetic_val",
+                "warmup_steps"]
         if want["schedule"] != "plateau":
             keys.append("epochs")  # step and cosine depend on the budget
         for key in keys:
@@ -367,3 +380,77 @@ def run_study(study, log=print, command=""):
     with open(os.path.join(study.out, "ablation.md"), "w") as f:
         f.write(render_markdown(study, rows, n_val, len(subset.val_labels), command))
     return rows
+
+
+def render_seeds_markdown(study, seeds, rows_by_seed, n_val, command=""):
+    """The table of ``DIR/ablation.md`` for a study repeated over several seeds: each seed's
+    figures side by side, the mean change, and Fig. 1's epochs to 25% training error."""
+    names = [r["variant"] for r in rows_by_seed[0]]
+    by_seed = [{r["variant"]: r for r in rows} for rows in rows_by_seed]
+    tag = ", ".join(f"seed {s}" for s in seeds)
+    lines = [f"# Ablation study: {study.arch} preset on {study.data}, {study.epochs} epochs, "
+             f"{len(seeds)} seeds", ""]
+    if command:
+        lines += ["```", command, "```", ""]
+    lines += [
+        f"Every variant: batch {study.batch_size}, learning rate {study.lr} with "
+        f"{study.warmup_steps} warm-up steps, the {study.schedule} schedule, "
+        f"{study.synthetic_train if study.data == 'synthetic' else 'all'} training images, "
+        f"{study.epochs} epochs; {n_val} validation images. Each seed changes the data (for "
+        "the synthetic set), the initialisation, the batch order, the augmentation and the "
+        f"dropout masks. Per-seed tables: seed<N>/ablation.md. Figures per seed ({tag}).",
+        "",
+        "| variant | what changes | val top-1 | change top-1 | mean change | train top-1 "
+        "| epochs to 25% train error | paper's reported change |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        rs = [b[name] for b in by_seed]
+        base = name == "baseline"
+        mean = sum(r["top1_change"] for r in rs) / len(rs)
+        lines.append(
+            f"| {name} | {rs[0]['change']} | {' / '.join(_pct(r['val_top1_error']) for r in rs)}"
+            f" | {'-' if base else ' / '.join(_pp(r['top1_change']) for r in rs)}"
+            f" | {'-' if base else _pp(mean)}"
+            f" | {' / '.join(_pct(r['train_top1_error']) for r in rs)}"
+            f" | {' / '.join(str(r['epochs_to_25pct_train_error'] or '-') for r in rs)}"
+            f" | {rs[0]['paper']} |")
+    noise = noise_pp(by_seed[0]["baseline"]["val_top1_error"], n_val)
+    lines += ["", f"Noise: one seed's change has a standard error of about {noise:.1f} points "
+                  f"({n_val} validation images); the mean of {len(seeds)} seeds about "
+                  f"{noise / math.sqrt(len(seeds)):.1f} (seed-to-seed variation of the "
+                  "training itself comes on top). '-' in the epochs column: 25% training "
+                  "error not reached within the budget.", ""]
+    if "tanh" in names:
+        pairs = [(b["baseline"]["epochs_to_25pct_train_error"],
+                  b["tanh"]["epochs_to_25pct_train_error"]) for b in by_seed]
+        lines.append("ReLU vs tanh, epochs to 25% training error (paper, Fig. 1: tanh 6x "
+                     "slower): " + "; ".join(
+                         f"seed {s}: ReLU {a or 'not reached'}, tanh {b or 'not reached'}"
+                         + (f" ({b / a:.1f}x)" if a and b else "")
+                         for s, (a, b) in zip(seeds, pairs, strict=True)))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def run_seeds(study, seeds, log=print, command=""):
+    """Run the study once per seed. One seed: as :func:`run_study`, in ``study.out``. Several:
+    in ``study.out/seed<N>/``, then ``study.out/ablation.{md,json}`` side by side. Returns the
+    rows of each seed."""
+    seeds = list(dict.fromkeys(seeds))
+    if len(seeds) == 1:
+        return [run_study(dataclasses.replace(study, seed=seeds[0]), log=log, command=command)]
+    rows_by_seed = []
+    for seed in seeds:
+        sub = dataclasses.replace(study, seed=seed, out=os.path.join(study.out, f"seed{seed}"))
+        log(f"--- seed {seed} ---")
+        rows_by_seed.append(run_study(sub, log=log, command=command))
+    with open(os.path.join(study.out, f"seed{seeds[0]}", "ablation.json")) as f:
+        n_val = json.load(f)["n_val_images"]
+    with open(os.path.join(study.out, "ablation.json"), "w") as f:
+        json.dump({"settings": {**dataclasses.asdict(study), "variants": list(study.variants)},
+                   "seeds": seeds, "command": command, "n_val_images": n_val,
+                   "variants_by_seed": rows_by_seed}, f, indent=1)
+    with open(os.path.join(study.out, "ablation.md"), "w") as f:
+        f.write(render_seeds_markdown(study, seeds, rows_by_seed, n_val, command))
+    return rows_by_seed

@@ -132,15 +132,14 @@ def health_run(settings, steps=200, dataset=None, log=print):
     return record
 
 
-def plateau_steps(losses, num_classes=10, tol=0.05):
-    """Steps from the start until the (20-step running mean) loss first falls below
-    ln(num_classes) - ``tol``; ``len(losses)`` if it never does."""
+def plateau_steps(losses, num_classes=10, tol=0.05, window=10):
+    """Steps spent before the loss leaves chance level: the first step ``i`` (0-based) at
+    which the mean of the last ``window`` losses is below ln(num_classes) - ``tol``
+    (``len(losses)`` if that never happens). The resolution is ``window`` steps."""
     target = math.log(num_classes) - tol
-    window = []
-    for i, loss in enumerate(losses):
-        window = (window + [loss])[-20:]
-        if len(window) == 20 and np.mean(window) < target:
-            return i + 1 - 19  # the first step of that window
+    for i in range(window - 1, len(losses)):
+        if np.mean(losses[i - window + 1:i + 1]) < target:
+            return i
     return len(losses)
 
 
