@@ -8,9 +8,9 @@ fresh machine can train offline. Ten classes::
 The first seven are solid shapes; the last three are squares that differ only in their texture
 (so "square" vs "stripes" vs "checker" vs "dots" is about texture, not outline). Every image
 draws its own position, size, rotation and colours, so colour is no cue to the class. The
-background is a two-colour gradient with low-frequency blotches, crossed by a few random lines
-and blobs, and (30% of the time) a small distractor shape of another class; Gaussian pixel
-noise of random strength goes on last. A small CNN learns the classes; a linear model on pixels does
+background is a two-colour gradient with low-frequency blotches, crossed by up to two random
+lines; Gaussian pixel noise of random strength goes on last. (``DISTRACTOR_PROB`` and
+``BLOB_PROB`` can add small shapes of other classes and blobs to make the set harder.) A small CNN learns the classes; a linear model on pixels does
 poorly (see ``docs/data.md`` for numbers), and random crops, flips and dropout help.
 
 Image ``i`` of a split is a pure function of ``(seed, split, i, size)``: it has its own
@@ -28,23 +28,25 @@ CLASSES = ["disc", "square", "triangle", "star", "ring", "cross", "crescent",
            "stripes", "checker", "dots"]
 
 # Bump when the drawing changes, so cached synthetic sets are rebuilt.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 _SPLIT_CODES = {"train": 1, "val": 2}
 _SOLID = ["disc", "square", "triangle", "star", "ring", "cross", "crescent"]
 _SUPERSAMPLE = 2  # masks are drawn at 2x and box-filtered down, for soft edges
 
-# How hard the set is (version 2; docs/training.md shows why each value was chosen). Version 1
-# had 2-5 clutter items half of them blobs, a distractor half the time at radius 0.08-0.13,
-# objects of radius 0.20-0.33, blotches of std 30 and noise std 3-18: the default run then
-# ended near 55% validation error, too hard to show a network learning in a few minutes.
-CLUTTER_ITEMS = (1, 4)  # lines and blobs over the background: integers in [1, 4)
-BLOB_PROB = 0.25  # share of clutter items that are blobs (blobs look like discs and dots)
-DISTRACTOR_PROB = 0.3  # how often a small shape of another class is drawn too
+# How hard the set is (version 3; docs/training.md says why). Version 1 had 2-5 clutter
+# items (half of them blobs), a distractor shape of another class half the time (radius
+# 0.08-0.13), objects of radius 0.20-0.33, blotches of std 30 and noise std 3-18: the default
+# run ended near 55% validation error after 10 epochs, and a 2-epoch look at version 2 (1-3
+# items, a distractor 30% of the time) was hardly faster. Version 3 keeps the random colours,
+# gradients, blotches, lines and noise, and drops the distractor shapes and blobs.
+CLUTTER_ITEMS = (0, 3)  # lines over the background: integers in [0, 3)
+BLOB_PROB = 0.0  # share of clutter items that are blobs (blobs look like discs and dots)
+DISTRACTOR_PROB = 0.0  # how often a small shape of another class is drawn too
 DISTRACTOR_RADIUS = (0.07, 0.10)  # its radius, as a fraction of S
-OBJECT_RADIUS = (0.24, 0.34)  # the object's radius, as a fraction of S
+OBJECT_RADIUS = (0.26, 0.36)  # the object's radius, as a fraction of S
 BLOTCH_STD = 20.0  # low-frequency background blotches, grey levels
-NOISE_STD = (2.0, 10.0)  # Gaussian pixel noise: std drawn per image in this range
+NOISE_STD = (2.0, 8.0)  # Gaussian pixel noise: std drawn per image in this range
 
 
 def _regular_polygon(cx, cy, r, theta, n, inner=None):
