@@ -40,7 +40,7 @@ class TrainSettings:
     lr: float = 0.02  # the paper starts at 0.01; the small default run needs fewer steps
     momentum: float = 0.9
     weight_decay: float = 0.0005
-    schedule: str = "cosine"  # cosine (per epoch, to 0), plateau (the paper), step
+    schedule: str = "plateau"  # plateau (the paper), step, cosine
     warmup_steps: int = 50  # linear learning-rate warm-up over the first steps (optim.Warmup)
     seed: int = 0
     device: str = "cpu"  # cpu or cuda
