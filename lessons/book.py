@@ -142,7 +142,7 @@ def write_book(executed, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     names = [os.path.splitext(os.path.basename(p))[0] for p, _ in executed]
     pages = []
-    for i, (path, nb) in enumerate(executed):
+    for i, (_, nb) in enumerate(executed):
         nb = copy.deepcopy(nb)
         nb.cells.insert(0, _nav_cell(names, i))
         nb.cells.append(_nav_cell(names, i))
