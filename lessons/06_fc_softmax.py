@@ -148,6 +148,7 @@ C.show(fig, "06_xent.png")
 # ## Exercises
 #
 # - `lessons/exercises/linear.py`, `softmax_xent.py`, `flatten.py`: write the backward passes.
-# - Questions `q06_linear_dw`, `q06_softmax_dz` in `lessons/exercises/answers.py`.
+# - Questions `q06_linear_dw`, `q06_softmax_loss`, `q06_softmax_dz` in
+#   `lessons/exercises/answers.py`.
 # - fc8's `dW` for a batch of 128 has 4,097,000 entries; how many multiply-adds does
 #   `dout.T @ x` cost?

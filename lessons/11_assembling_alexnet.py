@@ -89,5 +89,5 @@ C.show(fig, "11_params.png")
 # %% [markdown]
 # ## Exercises
 #
-# - Question `q11_conv2_params` in `lessons/exercises/answers.py`.
+# - Question `q11_conv4_params` in `lessons/exercises/answers.py`.
 # - Which layer has the most multiply-adds, and which the most parameters? Why differ?

@@ -22,6 +22,11 @@ import book  # noqa: E402  (lessons/book.py: the notebook executor and the book 
 
 LESSONS = book.lesson_paths()
 IDS = [os.path.basename(p) for p in LESSONS]
+# Lessons another branch is rewriting into the notebook format (issue 12's lessons 03 and 14):
+# strict xfail, so that this list must be emptied when the new versions land.
+PENDING = {"03_relu_vs_tanh.py", "14_what_it_learned.py"}
+PARAMS = [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="old format, pending"))
+          if os.path.basename(p) in PENDING else p for p in LESSONS]
 SHOW = re.compile(r"""C\.show\([^,]+,\s*f?["']([^"']+)["']""")
 
 
@@ -48,7 +53,7 @@ def test_lessons_are_numbered_from_00_without_gaps():
     assert len(LESSONS) >= 15 and numbers == list(range(len(LESSONS)))
 
 
-@pytest.mark.parametrize("path", LESSONS, ids=IDS)
+@pytest.mark.parametrize("path", PARAMS, ids=IDS)
 def test_lesson_is_a_percent_notebook(path):
     """Prose in markdown cells, code at top level: no code in markdown, no main(), no exit."""
     text = source(path)
@@ -92,7 +97,7 @@ def outputs(nb, kind):
                     yield out["data"]["image/png"]
 
 
-@pytest.mark.parametrize("path", LESSONS, ids=IDS)
+@pytest.mark.parametrize("path", PARAMS, ids=IDS)
 def test_lesson_executes_as_a_notebook(path, executed):
     nb, fig_dir = executed[path]
     if isinstance(nb, Exception):
@@ -150,15 +155,17 @@ def test_code_in_a_markdown_cell_is_detected():
 @pytest.fixture(scope="session")
 def book_pages(executed, tmp_path_factory):
     runs = [(p, nb) for p, (nb, _) in executed.items() if not isinstance(nb, Exception)]
-    if len(runs) != len(LESSONS):
-        pytest.fail("some lessons failed as notebooks; see their tests")
+    failed = {os.path.basename(p) for p, (nb, _) in executed.items() if isinstance(nb, Exception)}
+    if failed - PENDING:
+        pytest.fail(f"lessons failed as notebooks: {sorted(failed - PENDING)}; see their tests")
     return book.write_book(runs, str(tmp_path_factory.mktemp("book")))
 
 
 def test_book_has_a_page_per_lesson_and_an_index(book_pages):
     names = [os.path.basename(p) for p in book_pages]
     assert names[0] == "index.html"
-    assert names[1:] == [os.path.splitext(n)[0] + ".html" for n in IDS]
+    built = [n for n in IDS if n not in PENDING or n[:-3] + ".html" in names]
+    assert names[1:] == [os.path.splitext(n)[0] + ".html" for n in built]
     index = source(book_pages[0])
     for name in names[1:]:
         assert f'href="{name}"' in index, f"the syllabus does not link {name}"
