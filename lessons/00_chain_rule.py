@@ -239,6 +239,6 @@ C.check(abs(dx_tanh[2] - 1.92) < 1e-12, "tanh_backward gives 3 * 0.64 = 1.92 at 
 #
 # ## Exercises
 #
-# - Questions `q00_dw`, `q00_dt` and `q00_tanh` in `lessons/exercises/answers.py`: redo section 2 with
-#   other numbers and let `alexnet-np grade` check your answers.
+# - Questions `q00_dw`, `q00_dt` and `q00_tanh` in `lessons/exercises/answers.py`: redo
+#   sections 2 and 4 with other numbers and let `alexnet-np grade` check your answers.
 # - Change `b` to `5` so that `z < 0`. Predict every gradient before running the cells.

@@ -14,8 +14,8 @@ the code it is about.
     ('q01_flat', True, 'correct')
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
