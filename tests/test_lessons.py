@@ -79,6 +79,9 @@ def executed(tmp_path_factory):
     runs = {}
     for path in LESSONS:
         fig_dir = str(tmp_path_factory.mktemp("fig-" + os.path.basename(path)[:2]))
+        if os.path.basename(path) in PENDING and "def main(" in source(path):
+            runs[path] = (RuntimeError("old format: main() ignores ALEXNET_NP_QUICK"), fig_dir)
+            continue
         try:
             nb = book.execute(path, fig_dir, quick=True, timeout=300)
         except Exception as exc:  # reported by the test of this lesson, not here

@@ -44,7 +44,8 @@ from ..optim import SGD
 class Question:
     """One question: ``id``, the ``lesson`` it belongs to (file name without .py), the
     ``text`` a student reads, ``answer()`` computing the expected number with the reference
-    code, and ``tol``: an answer counts if ``|given - expected| <= tol * max(1, |expected|)``.
+    code, and ``tol``: an answer counts if ``|given - expected| <= tol * max(1, |expected|)``
+    (1e-3 lets a student round to three or four digits; counts are exact).
     """
 
     id: str
@@ -136,7 +137,7 @@ _LIST = [
     Question("q01_flat", "01_tensors_nchw",
              "x has shape (2, 3, 4, 5) in C order. At which flat index (x.reshape(-1)) is "
              "x[1, 0, 2, 3]?",
-             lambda: float(np.ravel_multi_index((1, 0, 2, 3), (2, 3, 4, 5)))),
+             lambda: float(np.ravel_multi_index((1, 0, 2, 3), (2, 3, 4, 5))), tol=1e-9),
     Question("q02_dw", "02_convolution",
              "A 1-D convolution (stride 1, no padding) of x = [2, 1, 0, -1, 3] with a kernel "
              "w of 3 taps receives dout = [1, 0, 2]. What is dW[1]?",
@@ -173,7 +174,7 @@ _LIST = [
              "second step? (6 decimals)", _sgd_two_steps, tol=1e-6),
     Question("q11_conv4_params", "11_assembling_alexnet",
              "How many parameters (weights and biases) has conv4: 384 filters of 3x3 over "
-             "384 input channels, in two groups?", _conv4_params),
+             "384 input channels, in two groups?", _conv4_params, tol=1e-9),
 ]
 
 QUESTIONS = {q.id: q for q in _LIST}
