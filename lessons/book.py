@@ -8,7 +8,7 @@ Each ``lessons/NN_topic.py`` (a jupytext percent file) is converted to a noteboo
 with nbclient in the lessons folder (so its figures appear inline, exactly as a student sees
 them in JupyterLab), and written as ``NN_topic.html``; ``index.html`` is the syllabus
 (lessons/README.md). The pages are self-contained: figures are embedded PNGs, and the template
-drops the two scripts nbconvert would fetch from a CDN (require.js, MathJax), so the book reads
+drops the scripts nbconvert would fetch from a CDN (require.js, MathJax, mermaid), so the book reads
 offline and a browser logs no network error. The formulas are written in the code's index
 notation (``dW[f, c, u, v] = sum_{n, i, j} ...``), which needs no MathJax.
 
@@ -115,7 +115,7 @@ def _nav_cell(names, i):
 def render(nb, title):
     """Static HTML of an (executed) notebook, with the book's offline template."""
     from nbconvert import HTMLExporter
-    exporter = HTMLExporter(template_name="lab", extra_template_basedirs=[TEMPLATE_DIR])
+    exporter = HTMLExporter(template_name="lab", extra_template_paths=[TEMPLATE_DIR])
     exporter.template_file = "book.html.j2"
     nb.metadata["title"] = title
     html, _ = exporter.from_notebook_node(nb)
