@@ -19,7 +19,13 @@ import _common as C
 import matplotlib.pyplot as plt
 import numpy as np
 
-from alexnet_np.layers import conv2d_backward, conv2d_forward, conv2d_forward_naive
+from alexnet_np.layers import (
+    conv2d_backward,
+    conv2d_forward,
+    conv2d_forward_naive,
+    zeropad2d_backward,
+    zeropad2d_forward,
+)
 from alexnet_np.layers.im2col import col2im, conv_output_size, im2col
 
 QUICK = C.QUICK
@@ -179,6 +185,10 @@ C.check(np.allclose(dx_c, dx_ref), "dx = full correlation of dout with the flipp
 # **Padding p.** The layer convolves the padded input `xp`; differentiate with respect to `xp`
 # as before, then drop the border: the gradient that lands on padding zeros belongs to no
 # input (`dx = dxp[p:H+p, p:W+p]`, with explicit ends: `dxp[p:-p]` is empty when `p = 0`).
+# The layer `ZeroPad2d` (the 224-input variant of lesson 11 pads only the bottom and right) is
+# this step alone: each output entry is an input entry or a constant zero, so its backward pass
+# crops `dout`. By hand: a 2x2 input padded by one row below and one column to the right, with
+# `dout = [[0, 1, 2], [3, 4, 5], [6, 7, 8]]`, gets `dx = [[0, 1], [3, 4]]`.
 #
 # **Groups g.** The channels and filters are cut into `g` blocks and block `k` of filters only
 # sees block `k` of channels: the layer is `g` independent convolutions side by side, so the
@@ -211,6 +221,9 @@ dx_p, dW_p, _ = conv2d_backward(dout, cache)
 dxp, dWp = backward_as_correlations(np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))), W, dout)
 C.check(np.allclose(dW_p, dWp) and np.allclose(dx_p, dxp[:, :, 1:9, 1:9]),
         "padding 1: differentiate w.r.t. the padded input, then cut the border off")
+_, cache = zeropad2d_forward(np.zeros((1, 1, 2, 2)), (0, 1, 0, 1))  # (top, bottom, left, right)
+dx_pad = zeropad2d_backward(np.arange(9.0).reshape(1, 1, 3, 3), cache)
+C.check(dx_pad[0, 0].tolist() == [[0, 1], [3, 4]], "ZeroPad2d's backward crops: [[0, 1], [3, 4]]")
 
 x = rng.standard_normal((2, 8, 5, 5))
 W, b = rng.standard_normal((6, 4, 3, 3)), rng.standard_normal(6)  # (F, C/groups, K, K)

@@ -83,7 +83,9 @@ params = [r for r in rows if r[3]]
 ax.bar([r[0] for r in params], [r[3] for r in params])
 ax.set_yscale("log")
 ax.set_ylabel("parameters (log scale)")
-ax.set_title(f"parameters per layer ({model.cfg.name} preset): the fc layers dominate")
+biggest = max(params, key=lambda r: r[3])
+ax.set_title(f"parameters per layer ({model.cfg.name} preset); most in {biggest[0]}: "
+             f"{biggest[3] / sum(r[3] for r in params):.0%}", fontsize=9)
 C.show(fig, "11_params.png")
 
 # %% [markdown]
