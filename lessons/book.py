@@ -157,15 +157,26 @@ def write_book(executed, out_dir):
 
 
 def build(out_dir, quick=False, only=None):
-    """Execute every lesson and write the book into ``out_dir``; returns the page paths."""
-    executed = []
+    """Execute every lesson and write the book into ``out_dir``.
+
+    Returns ``(pages, failed)``: the page paths, and the lessons that failed to execute (they
+    get no page; the others are still written).
+    """
+    from nbclient.exceptions import CellExecutionError
+    executed, failed = [], []
     for path in lesson_paths(only):
         t0 = time.perf_counter()
-        nb = execute(path, os.path.join(out_dir, "figures"), quick=quick)
+        try:
+            nb = execute(path, os.path.join(out_dir, "figures"), quick=quick)
+        except CellExecutionError as exc:
+            last = [line for line in str(exc).splitlines() if line.strip()][-1:]
+            print(f"  FAILED {os.path.basename(path)}: {' '.join(last)[:200]}", flush=True)
+            failed.append(path)
+            continue
         print(f"  executed {os.path.basename(path)} in {time.perf_counter() - t0:.1f} s",
               flush=True)
         executed.append((path, nb))
-    return write_book(executed, out_dir)
+    return write_book(executed, out_dir), failed
 
 
 # --- Checking the pages in a real browser ---------------------------------------------------
@@ -353,10 +364,13 @@ def main(argv=None):
                    help="open every page in headless Chromium and report problems")
     p.add_argument("--shots", metavar="DIR", help="with --check: save a screenshot per page")
     args = p.parse_args(argv)
-    pages = build(args.out, quick=args.quick, only=args.only)
+    pages, failed = build(args.out, quick=args.quick, only=args.only)
     print(f"book: {len(pages)} pages in {args.out} (open {pages[0]})")
+    if failed:
+        print(f"error: {len(failed)} lesson(s) failed to execute and have no page: "
+              f"{', '.join(os.path.basename(p) for p in failed)}", file=sys.stderr)
     if not args.check:
-        return 0
+        return 1 if failed else 0
     if find_chromium() is None:
         print("error: --check needs Chromium on PATH (apt-get install chromium)",
               file=sys.stderr)
@@ -367,7 +381,7 @@ def main(argv=None):
         bad += bool(found)
         status = "ok" if not found else "PROBLEM: " + "; ".join(found)
         print(f"  {os.path.basename(page)}: {len(report['images'])} figures, {status}")
-    return 1 if bad else 0
+    return 1 if bad or failed else 0
 
 
 if __name__ == "__main__":

@@ -244,19 +244,23 @@ def conv2d_forward_loops(x, W, b, stride=1, padding=0, groups=1):
     # BEGIN SOLUTION
     n, c, h, w = x.shape
     f, cg, kh, kw = W.shape
-    fg = f // groups
+    fg = f // groups  # filters per group; group g holds filters g*fg.. and channels g*cg..
     xp = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=x.dtype)
     xp[:, :, padding:padding + h, padding:padding + w] = x  # (N, C, H+2p, W+2p)
     oh, ow = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
     out = np.zeros((n, f, oh, ow), dtype=x.dtype)
     for i_n in range(n):
         for i_f in range(f):
-            g = i_f // fg
+            c0 = (i_f // fg) * cg  # first input channel of this filter's group
             for i in range(oh):
                 for j in range(ow):
-                    window = xp[i_n, g * cg:(g + 1) * cg,
-                                i * stride:i * stride + kh, j * stride:j * stride + kw]
-                    out[i_n, i_f, i, j] = np.sum(window * W[i_f]) + b[i_f]
+                    acc = b[i_f]
+                    for cc in range(cg):
+                        for u in range(kh):
+                            for v in range(kw):
+                                acc += W[i_f, cc, u, v] * xp[i_n, c0 + cc, i * stride + u,
+                                                             j * stride + v]
+                    out[i_n, i_f, i, j] = acc
     return out
     # END SOLUTION
 
