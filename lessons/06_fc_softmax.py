@@ -150,5 +150,5 @@ C.show(fig, "06_xent.png")
 # - `lessons/exercises/linear.py`, `softmax_xent.py`, `flatten.py`: write the backward passes.
 # - Questions `q06_linear_dw`, `q06_softmax_loss`, `q06_softmax_dz` in
 #   `lessons/exercises/answers.py`.
-# - fc8's `dW` for a batch of 128 has 4,097,000 entries; how many multiply-adds does
-#   `dout.T @ x` cost?
+# - fc8's `dW` has 4096 * 1000 = 4,096,000 entries. For a batch of 128, how many
+#   multiply-adds does `dout.T @ x` cost?
