@@ -169,7 +169,8 @@ def build(out_dir, quick=False, only=None):
         try:
             nb = execute(path, os.path.join(out_dir, "figures"), quick=quick)
         except CellExecutionError as exc:
-            last = [line for line in str(exc).splitlines() if line.strip()][-1:]
+            text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # no terminal colours
+            last = [line for line in text.splitlines() if line.strip()][-1:]
             print(f"  FAILED {os.path.basename(path)}: {' '.join(last)[:200]}", flush=True)
             failed.append(path)
             continue
@@ -183,7 +184,8 @@ def build(out_dir, quick=False, only=None):
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
+                  "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+                  "--disable-dev-shm-usage"]  # containers often have a tiny /dev/shm
 
 IMAGES_JS = """(async () => {
   const imgs = Array.from(document.images);
