@@ -281,6 +281,18 @@ C.show(fig, "02_im2col.png")
 # how many windows read each input pixel: the overlap that makes `dx` a sum.
 
 # %%
+xr = rng.standard_normal((2, 3, 6, 6))
+Wr = rng.standard_normal((4, 3, 3, 3))
+out, cache = conv2d_forward(xr, Wr, np.zeros(4))
+dout = rng.standard_normal(out.shape)  # (N, F, OH, OW) = (2, 4, 4, 4)
+cols_r = im2col(xr, 3, 3, 1).reshape(2 * 4 * 4, 3 * 3 * 3)  # (N*OH*OW, C*K*K)
+dout_rows = dout.transpose(0, 2, 3, 1).reshape(2 * 4 * 4, 4)  # (N*OH*OW, F)
+dW_mat = (dout_rows.T @ cols_r).reshape(Wr.shape)  # (F, C*K*K) -> (F, C, K, K)
+dcols = (dout_rows @ Wr.reshape(4, -1)).reshape(2, 4, 4, 3, 3, 3)  # (N, OH, OW, C, K, K)
+dx_mat = col2im(dcols, xr.shape, 1)
+dx_ref, dW_ref, _ = conv2d_backward(dout, cache)
+C.check(np.allclose(dW_mat, dW_ref) and np.allclose(dx_mat, dx_ref),
+        "dW = dout_rows.T @ cols and dx = col2im(dout_rows @ W_mat): the same gradients")
 counts = col2im(np.ones_like(cols), x.shape, 1)[0, 0]
 print("windows that read each pixel (3x3 kernel, stride 1, 6x6 input):")
 counts6 = col2im(np.ones(im2col(np.zeros((1, 1, 6, 6)), 3, 3, 1).shape), (1, 1, 6, 6), 1)
