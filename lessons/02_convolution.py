@@ -302,7 +302,8 @@ C.check(counts.tolist() == [[1, 2, 2, 1], [2, 4, 4, 2], [2, 4, 4, 2], [1, 2, 2, 
 fig, ax = plt.subplots(figsize=(3.4, 3))
 ax.imshow(counts6[0, 0], cmap="magma", vmin=0)
 for (r, c), val in np.ndenumerate(counts6[0, 0]):
-    ax.text(c, r, int(val), ha="center", va="center", color="c", fontsize=9)
+    ax.text(c, r, int(val), ha="center", va="center", fontsize=9,
+            color="k" if val > 0.6 * counts6.max() else "w")
 ax.set_title("col2im(ones): windows per pixel", fontsize=9)
 ax.axis("off")
 C.show(fig, "02_col2im_counts.png")

@@ -38,8 +38,9 @@ C.check(crops.shape == (10, 3, 32, 32), "ten_crop gives 4 corners + centre, mirr
 C.check(np.array_equal(crops[5], horizontal_flip(crops[0])), "view 5 mirrors view 0")
 C.check(np.array_equal(crops[0], img[:, :32, :32]), "view 0 is the top-left corner")
 fig, axes = plt.subplots(2, 5, figsize=(9, 4))
-for ax, v, name in zip(axes.ravel(), crops, ["top-left", "top-right", "bottom-left",
-                       "bottom-right", "centre"] * 2, strict=True):
+views5 = ["top-left", "top-right", "bottom-left", "bottom-right", "centre"]
+for ax, v, name in zip(axes.ravel(), crops, views5 + [f"{n}, mirrored" for n in views5],
+                       strict=True):
     ax.imshow(np.clip(v.transpose(1, 2, 0), 0, 255).astype(np.uint8))
     ax.set_title(name, fontsize=8)
     ax.axis("off")
