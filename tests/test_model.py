@@ -117,6 +117,15 @@ def test_micro_overfits_twenty_examples():
     assert np.mean(logits.argmax(axis=1) == y) == 1.0
 
 
+def test_default_network_is_built_from_the_reference_layers():
+    """What a student steps into: alexnet_np/layers, not the Numba twins (fast=True)."""
+    for model in (build_model("micro"), AlexNet(get_config("micro"))):
+        modules = {type(layer).__module__ for _, layer in model.layers}
+        assert all(m.startswith("alexnet_np.layers.") for m in modules), modules
+    fast = build_model("micro", fast=True)
+    assert type(fast["conv1"]).__module__ == "alexnet_np.fast.conv2d"
+
+
 def test_params_are_views_of_layer_arrays():
     model = build_model("micro")
     model.params["conv1.W"][...] = 0
