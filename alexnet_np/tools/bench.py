@@ -30,6 +30,17 @@ import time
 import numpy as np
 
 from ..fast.sgd import FastSGD
+from ..layers import (
+    Conv2d,
+    Dropout,
+    Flatten,
+    Linear,
+    LocalResponseNorm,
+    MaxPool2d,
+    ReLU,
+    Tanh,
+    ZeroPad2d,
+)
 from ..model import build_model
 from ..optim import SGD
 
@@ -68,7 +79,7 @@ def thread_count():
 def blas_info():
     """Which BLAS library and kernel NumPy runs, via threadpoolctl when it is installed."""
     try:
-        from threadpoolctl import threadpool_info
+        from threadpoolctl import threadpool_info  # optional: not a dependency
     except ImportError:
         return None
     return [{k: d.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
@@ -125,20 +136,8 @@ def torch_model(model):
     The paper's LRN (alpha not divided by size) is ``nn.LocalResponseNorm(size, alpha * size,
     beta, k)`` in PyTorch, which divides alpha by size.
     """
-    import torch
+    import torch  # optional: PyTorch is only the measuring stick
     from torch import nn
-
-    from ..layers import (
-        Conv2d,
-        Dropout,
-        Flatten,
-        Linear,
-        LocalResponseNorm,
-        MaxPool2d,
-        ReLU,
-        Tanh,
-        ZeroPad2d,
-    )
 
     mods = []
     for _, layer in model.layers:
@@ -176,7 +175,7 @@ class TorchRunner:
     """PyTorch's training step (SGD, momentum 0.9, weight decay 5e-4) and inference pass."""
 
     def __init__(self, model, x, y, threads):
-        import torch
+        import torch  # optional: PyTorch is only the measuring stick
         torch.set_num_threads(threads)
         self.torch = torch
         self.net = torch_model(model)
