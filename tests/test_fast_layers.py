@@ -56,7 +56,8 @@ CONV_CASES = [  # (N, C, H, W, F, K, stride, padding, groups)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("case", CONV_CASES, ids=str)
+@pytest.mark.parametrize("case", CONV_CASES,
+                         ids=lambda c: "n{}c{}-{}x{}-f{}k{}-s{}p{}g{}".format(*c))
 @pytest.mark.parametrize("layout", ["nchw", "cnhw"])
 def test_conv2d_matches_reference(case, dtype, layout):
     n, c, h, w, f, k, s, p, g = case
@@ -93,7 +94,8 @@ LRN_CASES = [  # (N, C, H, W, size, alpha, beta, k)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("case", LRN_CASES, ids=str)
+@pytest.mark.parametrize("case", LRN_CASES,
+                         ids=lambda c: "n{}c{}-{}x{}-size{}-alpha{}-beta{}-k{}".format(*c))
 @pytest.mark.parametrize("layout", ["nchw", "cnhw"])
 def test_lrn_matches_reference(case, dtype, layout):
     n, c, h, w, size, alpha, beta, k = case
@@ -120,7 +122,7 @@ POOL_CASES = [  # (N, C, H, W, kernel, stride)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("case", POOL_CASES, ids=str)
+@pytest.mark.parametrize("case", POOL_CASES, ids=lambda c: "n{}c{}-{}x{}-k{}s{}".format(*c))
 @pytest.mark.parametrize("layout", ["nchw", "cnhw"])
 @pytest.mark.parametrize("ties", [False, True])
 def test_maxpool_matches_reference(case, dtype, layout, ties):
