@@ -80,7 +80,7 @@ class AlexNetConfig:
     paddings: tuple = (0, 2, 1, 1, 1)
     hidden: tuple = (4096, 4096)  # fc6, fc7
     # --- faithfulness switchboard ------------------------------------------------------------
-    # Input geometry (PAPER.md "224 vs 227"): "227" (Caffe, the usual reading), "224-ceil"
+    # Input geometry (docs/paper.md, "224 vs 227"): "227" (Caffe, the usual reading), "224-ceil"
     # (224 input, cuda-convnet's ceil rule for conv1, done as 3 zero rows/cols bottom-right),
     # "224-pad2" (224 input, conv1 padding 2, torchvision). All give conv1 55x55.
     input_variant: str = "227"

@@ -21,7 +21,7 @@ def test_paper_preset_parameters_and_shapes():
     assert rows["pool5"][0] == (256, 6, 6)
     assert rows["flatten"][0] == (9216,)
     assert rows["fc8"][0] == (1000,)
-    assert sum(m for _, m in rows.values()) == 724_406_816  # "about 724 M" (PAPER.md)
+    assert sum(m for _, m in rows.values()) == 724_406_816  # "about 724 M" (docs/paper.md)
     assert model["conv2"].params["W"].shape == (256, 48, 5, 5)  # 5x5x48: the two-GPU split
     assert model["conv3"].params["W"].shape == (384, 256, 3, 3)  # sees both halves
     assert model["conv4"].params["W"].shape == (384, 192, 3, 3)

@@ -45,7 +45,7 @@ class Variant:
     label: str  # what changes, for the table
     model_overrides: dict  # AlexNetConfig fields
     settings: dict  # TrainSettings fields (augmentation switches)
-    paper: str  # the paper's reported effect of this change (PAPER.md)
+    paper: str  # the paper's reported effect of this change (docs/paper.md)
     paper_top1: float = math.nan  # reported change of top-1 error, percentage points
     paper_top5: float = math.nan
 
