@@ -29,18 +29,8 @@ import time
 
 import numpy as np
 
+from .. import layers
 from ..fast.sgd import FastSGD
-from ..layers import (
-    Conv2d,
-    Dropout,
-    Flatten,
-    Linear,
-    LocalResponseNorm,
-    MaxPool2d,
-    ReLU,
-    Tanh,
-    ZeroPad2d,
-)
 from ..model import build_model
 from ..optim import SGD
 
@@ -141,24 +131,24 @@ def torch_model(model):
 
     mods = []
     for _, layer in model.layers:
-        if isinstance(layer, Conv2d):
+        if isinstance(layer, layers.Conv2d):
             m = nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size,
                           layer.stride, layer.padding, groups=layer.groups)
-        elif isinstance(layer, Linear):
+        elif isinstance(layer, layers.Linear):
             m = nn.Linear(layer.in_features, layer.out_features)
-        elif isinstance(layer, ReLU):
+        elif isinstance(layer, layers.ReLU):
             m = nn.ReLU()
-        elif isinstance(layer, Tanh):
+        elif isinstance(layer, layers.Tanh):
             m = nn.Tanh()
-        elif isinstance(layer, LocalResponseNorm):
+        elif isinstance(layer, layers.LocalResponseNorm):
             m = nn.LocalResponseNorm(layer.size, layer.alpha * layer.size, layer.beta, layer.k)
-        elif isinstance(layer, MaxPool2d):
+        elif isinstance(layer, layers.MaxPool2d):
             m = nn.MaxPool2d(layer.kernel_size, layer.stride)
-        elif isinstance(layer, Dropout):
+        elif isinstance(layer, layers.Dropout):
             m = nn.Dropout(layer.p)
-        elif isinstance(layer, Flatten):
+        elif isinstance(layer, layers.Flatten):
             m = nn.Flatten()
-        elif isinstance(layer, ZeroPad2d):
+        elif isinstance(layer, layers.ZeroPad2d):
             t, b, l_, r = layer.padding
             m = nn.ZeroPad2d((l_, r, t, b))
         else:
