@@ -349,11 +349,11 @@ def train(settings, dataset=None, log=print):
     return summary
 
 
-def load_for_inference(checkpoint, device="cpu", fast=True):
+def load_for_inference(checkpoint, device="cpu", fast=False):
     """Model, stepper, checkpoint meta and mean image from a checkpoint file.
 
-    ``fast`` (the default, as for the commands that call this) builds the model from the fast
-    layers; ``fast=False`` from the NumPy reference layers.
+    The model is built from the NumPy reference layers, or with ``fast=True`` (what the
+    ``evaluate``, ``predict`` and ``visualize`` commands pass) from their Numba twins.
     """
     params, _, meta, mean_image = load_checkpoint(checkpoint)
     cfg = config_from_dict(meta["model"])

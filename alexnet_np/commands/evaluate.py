@@ -34,7 +34,7 @@ def dataset_for(meta, data=None, verbose=True):
 
 
 def run(args):
-    model, stepper, meta, _ = load_for_inference(args.checkpoint, args.device)
+    model, stepper, meta, _ = load_for_inference(args.checkpoint, args.device, fast=True)
     ds = dataset_for(meta, args.data, verbose=not args.json)
     if list(ds.classes) != list(meta["classes"]):
         raise UserError(f"the data has classes {ds.classes[:5]}... but the checkpoint was "

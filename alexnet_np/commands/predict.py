@@ -41,7 +41,8 @@ def load_images(paths, meta, mean_image, cfg):
 
 
 def run(args):
-    model, stepper, meta, mean_image = load_for_inference(args.checkpoint, args.device)
+    model, stepper, meta, mean_image = load_for_inference(args.checkpoint, args.device,
+                                                          fast=True)
     x = load_images(args.images, meta, mean_image, model.cfg)
     probs = softmax(stepper.logits(x).astype(np.float64))
     classes = meta["classes"]

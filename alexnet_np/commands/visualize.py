@@ -132,7 +132,8 @@ def run_neighbors(args):
     from ..tools.visualize import neighbors, neighbors_figure, neighbors_text
 
     _out_dir_ok(args.out)
-    model, stepper, meta, _ = load_for_inference(_checkpoint_path(args.checkpoint), args.device)
+    model, stepper, meta, _ = load_for_inference(_checkpoint_path(args.checkpoint), args.device,
+                                                fast=True)
     ds = dataset_for(meta, args.data, verbose=False)
     if list(ds.classes) != list(meta["classes"]):
         raise UserError(f"the data has classes {ds.classes[:5]}... but the checkpoint was "
