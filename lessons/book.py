@@ -59,20 +59,6 @@ def to_notebook(path):
     return nb
 
 
-@contextlib.contextmanager
-def _environ(**values):
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update({k: v for k, v in values.items()})
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def execute(path, fig_dir, quick=True, timeout=600):
     """Convert ``path`` to a notebook and run it in a fresh kernel, in the lessons folder.
 
@@ -83,11 +69,12 @@ def execute(path, fig_dir, quick=True, timeout=600):
     from nbclient import NotebookClient
     nb = to_notebook(path)
     os.makedirs(fig_dir, exist_ok=True)
-    env = {"ALEXNET_NP_QUICK": "1" if quick else "0", "ALEXNET_NP_LESSON_OUT": fig_dir,
+    env = {**os.environ, "ALEXNET_NP_QUICK": "1" if quick else "0",
+           "ALEXNET_NP_LESSON_OUT": fig_dir,
            "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
-    with _environ(**env):
-        NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                       resources={"metadata": {"path": HERE}}).execute()
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": HERE}})
+    client.execute(env=env)  # the kernel's environment; ours stays untouched
     return nb
 
 
@@ -366,6 +353,15 @@ def main(argv=None):
                    help="open every page in headless Chromium and report problems")
     p.add_argument("--shots", metavar="DIR", help="with --check: save a screenshot per page")
     args = p.parse_args(argv)
+    try:
+        import ipykernel  # noqa: F401
+        import jupytext  # noqa: F401
+        import nbclient  # noqa: F401
+        import nbconvert  # noqa: F401
+    except ImportError as exc:
+        print(f"error: the lesson book needs {exc.name}: pip install -e \".[lessons]\"",
+              file=sys.stderr)
+        return 2
     pages, failed = build(args.out, quick=args.quick, only=args.only)
     print(f"book: {len(pages)} pages in {args.out} (open {pages[0]})")
     if failed:

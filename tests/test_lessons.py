@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -75,19 +76,21 @@ def test_lesson_is_a_percent_notebook(path):
 
 @pytest.fixture(scope="session")
 def executed(tmp_path_factory):
-    """Every lesson executed as a notebook (quick), once: ``{path: (notebook, fig_dir)}``."""
-    runs = {}
-    for path in LESSONS:
+    """Every lesson executed as a notebook (quick), once: ``{path: (notebook, fig_dir)}``.
+
+    Two kernels at a time: a kernel spends much of its short life starting up.
+    """
+    def run(path):
         fig_dir = str(tmp_path_factory.mktemp("fig-" + os.path.basename(path)[:2]))
         if os.path.basename(path) in PENDING and "def main(" in source(path):
-            runs[path] = (RuntimeError("old format: main() ignores ALEXNET_NP_QUICK"), fig_dir)
-            continue
+            return RuntimeError("old format: main() ignores ALEXNET_NP_QUICK"), fig_dir
         try:
-            nb = book.execute(path, fig_dir, quick=True, timeout=300)
+            return book.execute(path, fig_dir, quick=True, timeout=300), fig_dir
         except Exception as exc:  # reported by the test of this lesson, not here
-            nb = exc
-        runs[path] = (nb, fig_dir)
-    return runs
+            return exc, fig_dir
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(LESSONS, pool.map(run, LESSONS), strict=True))
 
 
 def outputs(nb, kind):
