@@ -7,10 +7,11 @@
 Each ``lessons/NN_topic.py`` (a jupytext percent file) is converted to a notebook, executed
 with nbclient in the lessons folder (so its figures appear inline, exactly as a student sees
 them in JupyterLab), and written as ``NN_topic.html``; ``index.html`` is the syllabus
-(lessons/README.md). The pages are self-contained: figures are embedded PNGs, and the template
-drops the scripts nbconvert would fetch from a CDN (require.js, MathJax, mermaid), so the book reads
-offline and a browser logs no network error. The formulas are written in the code's index
-notation (``dW[f, c, u, v] = sum_{n, i, j} ...``), which needs no MathJax.
+(lessons/README.md), ``exercises.html`` and ``hints.html`` the exercises' README and hints.
+The pages are self-contained: figures are embedded PNGs, and the template drops the scripts
+nbconvert would fetch from a CDN (require.js, MathJax, mermaid), so the book reads offline and
+a browser logs no network error. The formulas are written in the code's index notation
+(``dW[f, c, u, v] = sum_{n, i, j} ...``), which needs no MathJax.
 
 Why nbconvert: it is the Jupyter project's own renderer, so the page is the notebook a student
 runs (same cells, same outputs, JupyterLab's styles), it needs no server and no JavaScript
@@ -109,12 +110,19 @@ def render(nb, title):
     return html
 
 
-def index_notebook():
-    """lessons/README.md (the syllabus) as a one-cell notebook, links pointing at the pages."""
+# Markdown files that become pages of the book, and the links rewritten to point at pages.
+MARKDOWN_PAGES = {"index.html": "README.md", "exercises.html": "exercises/README.md",
+                  "hints.html": "exercises/HINTS.md"}
+
+
+def markdown_notebook(rel):
+    """A Markdown file of lessons/ as a one-cell notebook, its links pointing at book pages."""
     import nbformat
-    with open(os.path.join(HERE, "README.md"), encoding="utf-8") as fh:
+    with open(os.path.join(HERE, rel), encoding="utf-8") as fh:
         text = fh.read()
     text = re.sub(r"\(((\d\d)_\w+)\.py\)", r"(\1.html)", text)  # lesson links -> pages
+    for page, source in MARKDOWN_PAGES.items():
+        text = text.replace(f"({source})", f"({page})")
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_markdown_cell(text))
     return nb
@@ -137,10 +145,13 @@ def write_book(executed, out_dir):
         with open(page, "w", encoding="utf-8") as fh:
             fh.write(render(nb, lesson_title(nb, names[i])))
         pages.append(page)
-    index = os.path.join(out_dir, "index.html")
-    with open(index, "w", encoding="utf-8") as fh:
-        fh.write(render(index_notebook(), "alexnet-np lessons"))
-    return [index] + pages
+    extra = []
+    for page, source in MARKDOWN_PAGES.items():
+        extra.append(os.path.join(out_dir, page))
+        nb = markdown_notebook(source)
+        with open(extra[-1], "w", encoding="utf-8") as fh:
+            fh.write(render(nb, lesson_title(nb, page)))
+    return extra + pages
 
 
 def build(out_dir, quick=False, only=None):
@@ -178,7 +189,9 @@ IMAGES_JS = """(async () => {
   const imgs = Array.from(document.images);
   await Promise.all(imgs.map(i => i.decode().catch(() => null)));
   return JSON.stringify({title: document.title, cells: document.querySelectorAll(
-      '.jp-Cell').length, images: imgs.map(i => [i.naturalWidth, i.naturalHeight])});
+      '.jp-Cell').length, images: imgs.map(i => [i.naturalWidth, i.naturalHeight]),
+      links: Array.from(document.links).filter(a => a.protocol === 'file:').map(
+          a => decodeURIComponent(a.pathname))});
 })()"""
 
 
@@ -306,7 +319,8 @@ def check_pages(pages, shots=None, binary=None):
     """Open each page in headless Chromium; returns ``{page: report}``.
 
     A report holds ``title``, ``cells`` (notebook cells on the page), ``images`` (natural
-    width and height of every img) and ``errors`` (console errors, exceptions, failed loads).
+    width and height of every img), ``links`` (the local files the page links to) and
+    ``errors`` (console errors, exceptions, failed loads).
     With ``shots``, a PNG screenshot of the top of each page is saved there.
     """
     browser = Browser(binary)
@@ -333,9 +347,15 @@ def check_pages(pages, shots=None, binary=None):
     return reports
 
 
-def problems(report):
-    """What is wrong with one page's report, as a list of strings (empty: all good)."""
+def problems(report, missing_ok=()):
+    """What is wrong with one page's report, as a list of strings (empty: all good).
+
+    A link to a local file that does not exist is a problem, unless its name is in
+    ``missing_ok``.
+    """
     found = list(report["errors"])
+    found += [f"broken link to {os.path.basename(path)}" for path in report.get("links", [])
+              if not os.path.exists(path) and os.path.basename(path) not in missing_ok]
     if report["cells"] == 0:
         found.append("no notebook cell on the page")
     found += [f"image {k} did not decode ({w}x{h})"
@@ -374,8 +394,10 @@ def main(argv=None):
               file=sys.stderr)
         return 2
     bad = 0
+    built = {os.path.basename(p) for p in pages}  # --only: links to unbuilt lessons are fine
+    unbuilt = {os.path.splitext(os.path.basename(p))[0] + ".html" for p in lesson_paths()}
     for page, report in check_pages(pages, shots=args.shots).items():
-        found = problems(report)
+        found = problems(report, missing_ok=unbuilt - built if args.only else ())
         bad += bool(found)
         status = "ok" if not found else "PROBLEM: " + "; ".join(found)
         print(f"  {os.path.basename(page)}: {len(report['images'])} figures, {status}")
