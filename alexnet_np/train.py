@@ -190,32 +190,58 @@ def build_from_settings(s, num_classes):
     return get_config(s.arch, num_classes=num_classes, **s.model_overrides)
 
 
-def train(settings, dataset=None, log=print):
-    """Run one training job. Returns a summary dict (final and best validation errors...).
-
-    ``dataset`` (optional) is an already loaded ``alexnet_np.data`` Dataset; otherwise it is
-    loaded from ``settings.data``. ``log`` receives one-line messages.
-    """
-    s = settings
+def check_settings(s):
+    """Refuse settings that cannot run, before any data is loaded or folder made."""
     if s.epochs < 1:
         raise UserError(f"--epochs must be at least 1, got {s.epochs}")
     if s.batch_size < 1:
         raise UserError(f"--batch-size must be at least 1, got {s.batch_size}")
     if not s.lr > 0:
         raise UserError(f"--lr must be positive, got {s.lr}")
-    if s.device == "cuda":  # before any data is loaded or folder made
+    if s.device == "cuda":
         from .cuda import require_gpu
         require_gpu()
-    os.makedirs(s.out, exist_ok=True)
-    last_path, best_path = os.path.join(s.out, "last.npz"), os.path.join(s.out, "best.npz")
-    metrics_path = os.path.join(s.out, "metrics.jsonl")
 
-    resume_state = None
+
+@dataclass
+class Run:
+    """What a training run carries from one epoch to the next (see :func:`train`)."""
+
+    settings: TrainSettings  # the settings in force (a resumed run's own, see restore_or_start)
+    dataset: object  # the alexnet_np.data Dataset
+    model: AlexNet
+    optimizer: SGD  # or FastSGD; its state_dict() is what a checkpoint saves
+    schedule: object  # an optim schedule: the learning rate for the next epoch
+    data_rng: np.random.Generator  # image order, crops, flips, colour shifts
+    log: object  # the caller's one-line message function
+    stepper: object = None  # NumpyStepper or CudaStepper (made once the state is restored)
+    epoch: int = 0  # epochs completed
+    step: int = 0  # SGD steps taken in all
+    best_top1: float = math.inf  # best validation top-1 error so far
+
+    @property
+    def last_path(self):
+        return os.path.join(self.settings.out, "last.npz")
+
+    @property
+    def best_path(self):
+        return os.path.join(self.settings.out, "best.npz")
+
+    @property
+    def metrics_path(self):
+        return os.path.join(self.settings.out, "metrics.jsonl")
+
+
+def restore_or_start(s, dataset=None, log=print):
+    """Step 1: a :class:`Run` at epoch 0, or restored from ``s.out/last.npz`` with
+    ``s.resume`` (parameters, optimizer, schedule, both random generators, counters)."""
+    last_path = os.path.join(s.out, "last.npz")
+    checkpoint = None
     if s.resume:
         if not os.path.exists(last_path):
             raise UserError(f"--resume: no checkpoint at {last_path}; start without --resume")
-        resume_state = load_checkpoint(last_path)
-        saved = resume_state[2]["settings"]
+        checkpoint = load_checkpoint(last_path)
+        saved = checkpoint[2]["settings"]
         # the run continues with the saved settings, except how long it runs and where
         keep = {k: getattr(s, k) for k in ("epochs", "max_steps", "progress", "out", "resume",
                                           "device", "log_every", "cache_dir", "fast")}
@@ -224,14 +250,13 @@ def train(settings, dataset=None, log=print):
         raise UserError(f"{s.out} already holds a run (last.npz); pass --resume to continue it "
                         "or --out NEW_FOLDER to start another")
 
-    # --- data and model --------------------------------------------------------------
     probe = get_config(s.arch, **s.model_overrides)
     if dataset is None:
         dataset = load_data(s.data, probe.image_size, seed=s.seed,
                             synthetic_train=s.synthetic_train, synthetic_val=s.synthetic_val,
                             cache_dir=s.cache_dir, verbose=s.progress)
-    if resume_state is not None:
-        mcfg = config_from_dict(resume_state[2]["model"])
+    if checkpoint is not None:
+        mcfg = config_from_dict(checkpoint[2]["model"])
     else:
         mcfg = build_from_settings(s, len(dataset.classes))
     stored = dataset.train_images.shape[1]
@@ -239,117 +264,165 @@ def train(settings, dataset=None, log=print):
         raise UserError(f"images are stored at {stored}x{stored}, smaller than the network's "
                         f"{mcfg.input_size}x{mcfg.input_size} input")
     model = AlexNet(mcfg, rng=np.random.default_rng(s.seed), fast=s.fast)
-    optimizer = make_optimizer(model.params, s.fast, lr=s.lr, momentum=s.momentum,
-                               weight_decay=s.weight_decay)
-    schedule = make_schedule(s.schedule, s.lr, s.epochs)
-    data_rng = np.random.default_rng([s.seed, 1])
-    start_epoch, step, best_top1 = 0, 0, math.inf
-
-    if resume_state is not None:
-        params, velocity, meta, _ = resume_state
+    run = Run(settings=s, dataset=dataset, model=model,
+              optimizer=make_optimizer(model.params, s.fast, lr=s.lr, momentum=s.momentum,
+                                       weight_decay=s.weight_decay),
+              schedule=make_schedule(s.schedule, s.lr, s.epochs),
+              data_rng=np.random.default_rng([s.seed, 1]), log=log)
+    if checkpoint is not None:
+        params, velocity, meta, _ = checkpoint
         model.load_params(params)
-        optimizer.velocity = {k: velocity[k].copy() for k in optimizer.velocity}
-        optimizer.lr = meta["lr"]
-        schedule.load_state_dict(meta["schedule"])
-        set_rng_state(data_rng, meta["rng"]["data"])
+        run.optimizer.load_state_dict({**optimizer_meta(meta, s), "velocity": velocity})
+        run.schedule.load_state_dict(meta["schedule"])
+        set_rng_state(run.data_rng, meta["rng"]["data"])
         set_rng_state(model.dropout_rng, meta["rng"]["dropout"])
-        start_epoch, step, best_top1 = meta["epoch"], meta["step"], meta["best_top1_error"]
-        _truncate_metrics(metrics_path, step)
-        log(f"resuming {s.out} at epoch {start_epoch + 1} (step {step})")
+        run.epoch, run.step, run.best_top1 = meta["epoch"], meta["step"], meta["best_top1_error"]
+        _truncate_metrics(run.metrics_path, run.step)
+        log(f"resuming {s.out} at epoch {run.epoch + 1} (step {run.step})")
     else:
-        if os.path.exists(metrics_path):
-            os.remove(metrics_path)
+        if os.path.exists(run.metrics_path):
+            os.remove(run.metrics_path)
         log(f"training '{mcfg.name}' ({model.num_params():,} parameters) on {dataset.name} "
             f"({len(dataset.train_labels):,} train / {len(dataset.val_labels):,} val images, "
             f"{len(dataset.classes)} classes) for {s.epochs} epochs on {s.device}")
+    run.stepper = make_stepper(model, run.optimizer, s.device, seed=s.seed, start_step=run.step)
+    return run
 
-    stepper = make_stepper(model, optimizer, s.device, seed=s.seed, start_step=step)
-    runlog = RunLog(metrics_path)
-    meta_common = {
-        "model": config_to_dict(mcfg),
-        "settings": {k: v for k, v in dataclasses.asdict(s).items()},
-        "classes": list(dataset.classes),
-        "data": {"name": dataset.name, "source": dataset.source,
-                 "image_size": int(dataset.train_images.shape[1])},
-    }
 
-    def checkpoint_meta(epoch, val):
-        return {**meta_common, "epoch": epoch, "step": step, "lr": optimizer.lr,
-                "schedule": schedule.state_dict(), "best_top1_error": best_top1,
-                "rng": {"data": rng_state(data_rng), "dropout": rng_state(model.dropout_rng)},
-                "metrics": val}
+def optimizer_meta(meta, s):
+    """The optimizer's scalar state from checkpoint metadata (older files: lr only)."""
+    return meta.get("optimizer") or {"lr": meta["lr"], "momentum": s.momentum,
+                                     "weight_decay": s.weight_decay}
 
+
+def train_one_epoch(run):
+    """Step 2: one pass over the shuffled, augmented training split (or up to
+    ``max_steps``). Returns the step losses. Raises TrainingDiverged on a NaN/inf loss."""
     from .data import BatchLoader
-    summary = {"run_dir": s.out, "epochs_completed": start_epoch, "step": step}
-    scale = mcfg.input_scale
-    for epoch in range(start_epoch, s.epochs):
-        if s.max_steps and step >= s.max_steps:
-            break
-        t0 = time.perf_counter()
-        loader = BatchLoader(dataset, split="train", batch_size=s.batch_size,
-                             crop_size=mcfg.input_size, train=True, rng=data_rng,
-                             flip=s.flip, random_crop=s.random_crop, pca_color=s.pca_color,
-                             scale=scale, drop_last=True, shuffle=True, prefetch=True)
-        n_batches = len(loader)
-        if s.max_steps:
-            n_batches = min(n_batches, s.max_steps - step)
-        bar = Progress(n_batches, f"epoch {epoch + 1}/{s.epochs}", unit="batch",
-                       enabled=s.progress, rate_unit="img/s", rate_scale=s.batch_size)
-        losses = []
-        for x, y in loader:
-            loss = stepper.train_step(x, y)
-            step += 1
+
+    s, cfg = run.settings, run.model.cfg
+    loader = BatchLoader(run.dataset, split="train", batch_size=s.batch_size,
+                         crop_size=cfg.input_size, train=True, rng=run.data_rng,
+                         flip=s.flip, random_crop=s.random_crop, pca_color=s.pca_color,
+                         scale=cfg.input_scale, drop_last=True, shuffle=True, prefetch=True)
+    n_batches = len(loader)
+    if s.max_steps:
+        n_batches = min(n_batches, s.max_steps - run.step)
+    bar = Progress(n_batches, f"epoch {run.epoch + 1}/{s.epochs}", unit="batch",
+                   enabled=s.progress, rate_unit="img/s", rate_scale=s.batch_size)
+    runlog = RunLog(run.metrics_path)
+    losses = []
+    batches = iter(loader)
+    try:
+        for x, y in batches:
+            loss = run.stepper.train_step(x, y)
+            run.step += 1
             if not math.isfinite(loss):
                 bar.close()
-                runlog.write({"type": "step", "step": step, "epoch": epoch + 1,
-                              "loss": str(loss), "lr": optimizer.lr})
-                kept = (f"the last good checkpoint is {last_path}" if os.path.exists(last_path)
-                        else "no checkpoint was written yet")
+                runlog.write({"type": "step", "step": run.step, "epoch": run.epoch + 1,
+                              "loss": str(loss), "lr": run.optimizer.lr})
+                kept = (f"the last good checkpoint is {run.last_path}"
+                        if os.path.exists(run.last_path) else "no checkpoint was written yet")
                 raise TrainingDiverged(
-                    f"the loss became {loss} at step {step} (epoch {epoch + 1}); training "
-                    f"stopped. Try a lower learning rate, e.g. --lr {optimizer.lr / 10:g}; "
-                    f"{kept}")
+                    f"the loss became {loss} at step {run.step} (epoch {run.epoch + 1}); "
+                    f"training stopped. Try a lower learning rate, e.g. "
+                    f"--lr {run.optimizer.lr / 10:g}; {kept}")
             losses.append(loss)
-            bar.update(1, loss=float(np.mean(losses[-20:])), lr=optimizer.lr)
-            if step % s.log_every == 0:
-                runlog.write({"type": "step", "step": step, "epoch": epoch + 1, "loss": loss,
-                              "lr": optimizer.lr})
-            if s.max_steps and step >= s.max_steps:
+            bar.update(1, loss=float(np.mean(losses[-20:])), lr=run.optimizer.lr)
+            if run.step % s.log_every == 0:
+                runlog.write({"type": "step", "step": run.step, "epoch": run.epoch + 1,
+                              "loss": loss, "lr": run.optimizer.lr})
+            if s.max_steps and run.step >= s.max_steps:
                 break
+    finally:
         bar.close()
-        if hasattr(loader, "close"):
-            loader.close()
+        if hasattr(batches, "close"):
+            batches.close()
+    return losses
 
-        val = evaluate(stepper, dataset, batch_size=max(s.batch_size, 64), scale=scale)
+
+def validate(run):
+    """Step 3: top-1/top-5 error and loss on the validation split (centre crops)."""
+    return evaluate(run.stepper, run.dataset, batch_size=max(run.settings.batch_size, 64),
+                    scale=run.model.cfg.input_scale)
+
+
+def save(run, record, improved):
+    """Step 4: write last.npz (and best.npz when the epoch improved), atomically."""
+    run.stepper.sync_to_host()
+    state = run.optimizer.state_dict()
+    meta = {
+        "model": config_to_dict(run.model.cfg),
+        "settings": dataclasses.asdict(run.settings),
+        "classes": list(run.dataset.classes),
+        "data": {"name": run.dataset.name, "source": run.dataset.source,
+                 "image_size": int(run.dataset.train_images.shape[1])},
+        "epoch": run.epoch, "step": run.step, "lr": run.optimizer.lr,
+        "optimizer": {k: state[k] for k in ("lr", "momentum", "weight_decay")},
+        "schedule": run.schedule.state_dict(), "best_top1_error": run.best_top1,
+        "rng": {"data": rng_state(run.data_rng), "dropout": rng_state(run.model.dropout_rng)},
+        "metrics": record,
+    }
+    save_checkpoint(run.last_path, run.model.params, meta, state["velocity"],
+                    run.dataset.mean_image)
+    if improved:
+        save_checkpoint(run.best_path, run.model.params, meta, None, run.dataset.mean_image)
+
+
+def train(settings, dataset=None, log=print, on_epoch_end=None):
+    """Run one training job. Returns a summary dict (final and best validation errors...).
+
+    ``dataset`` (optional) is an already loaded ``alexnet_np.data`` Dataset; otherwise it is
+    loaded from ``settings.data``. ``log`` receives one-line messages. ``on_epoch_end(run,
+    record)``, if given, is called after each epoch is saved, with the :class:`Run` (its
+    model and stepper hold the epoch's parameters) and the epoch's metrics record.
+
+    The steps, each a function above: :func:`restore_or_start`, then per epoch
+    :func:`train_one_epoch`, :func:`validate`, the schedule, :func:`save`.
+    """
+    check_settings(settings)
+    os.makedirs(settings.out, exist_ok=True)
+    run = restore_or_start(settings, dataset, log)
+    s = run.settings
+    summary = {"run_dir": s.out, "epochs_completed": run.epoch, "step": run.step}
+    while run.epoch < s.epochs:
+        if s.max_steps and run.step >= s.max_steps:
+            break
+        t0 = time.perf_counter()
+        losses = train_one_epoch(run)
+        val = validate(run)
         train_loss = float(np.mean(losses)) if losses else float("nan")
-        improved = val["top1_error"] < best_top1
-        best_top1 = min(best_top1, val["top1_error"])
-        lr_used = optimizer.lr
-        optimizer.lr = schedule.step(val["top1_error"])
-        record = {"type": "epoch", "step": step, "epoch": epoch + 1, "loss": train_loss,
+        improved = val["top1_error"] < run.best_top1
+        run.best_top1 = min(run.best_top1, val["top1_error"])
+        lr_used = run.optimizer.lr
+        run.optimizer.lr = run.schedule.step(val["top1_error"])
+        run.epoch += 1
+        record = {"type": "epoch", "step": run.step, "epoch": run.epoch, "loss": train_loss,
                   "lr": lr_used, "val_top1_error": val["top1_error"],
                   "val_top5_error": val["top5_error"], "val_loss": val["loss"],
                   "time_s": round(time.perf_counter() - t0, 3)}
-        runlog.write(record)
-        stepper.sync_to_host()
-        meta = checkpoint_meta(epoch + 1, record)
-        save_checkpoint(last_path, model.params, meta, optimizer.velocity,
-                        dataset.mean_image)
-        if improved:
-            save_checkpoint(best_path, model.params, meta, None, dataset.mean_image)
-        log(f"epoch {epoch + 1}/{s.epochs}: train loss {train_loss:.4f}, val top-1 error "
+        RunLog(run.metrics_path).write(record)
+        save(run, record, improved)
+        log(f"epoch {run.epoch}/{s.epochs}: train loss {train_loss:.4f}, val top-1 error "
             f"{val['top1_error']:.2%}, top-5 error {val['top5_error']:.2%} "
             f"({time.perf_counter() - t0:.1f} s){' *best*' if improved else ''}")
-        if optimizer.lr != lr_used:
-            log(f"learning rate {lr_used:g} -> {optimizer.lr:g}")
-        summary.update(epochs_completed=epoch + 1, step=step, final=record,
-                       best_top1_error=best_top1)
-        try:
-            from .tools.plots import plot_curves
-            plot_curves(s.out)
-        except Exception as err:  # a plot must never cost a training run
-            log(f"(could not draw curves.png: {err})")
+        if run.optimizer.lr != lr_used:
+            log(f"learning rate {lr_used:g} -> {run.optimizer.lr:g}")
+        summary.update(epochs_completed=run.epoch, step=run.step, final=record,
+                       best_top1_error=run.best_top1)
+        draw_curves(s.out, log)
+        if on_epoch_end is not None:
+            on_epoch_end(run, record)
     return summary
+
+
+def draw_curves(run_dir, log):
+    """curves.png from metrics.jsonl; a failure is logged, never fatal."""
+    try:
+        from .tools.plots import plot_curves
+        plot_curves(run_dir)
+    except Exception as err:  # a plot must never cost a training run
+        log(f"(could not draw curves.png: {err})")
 
 
 def load_for_inference(checkpoint, device="cpu"):
