@@ -17,8 +17,15 @@ COMMANDS = ["train", "evaluate", "predict", "info", "visualize", "ablate", "benc
             "grade"]
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``alexnet-np CMD: error: ...; see ... --help``."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}; see {self.prog} --help\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="alexnet-np",
         description="AlexNet (Krizhevsky, Sutskever, Hinton 2012) in NumPy with hand-derived "
                     "backprop, and in Numba CUDA. Run `alexnet-np COMMAND --help` for details.",
@@ -44,6 +51,15 @@ def main(argv=None):
         return 130
     except BrokenPipeError:
         return 0
+    except MemoryError as err:
+        print(f"alexnet-np {args.command}: error: not enough memory ({err}); use a smaller "
+              "--batch-size or a smaller preset", file=sys.stderr)
+        return 2
+    except OSError as err:  # the file system refused (full disk, permissions, I/O error)
+        where = f" ({err.filename})" if err.filename else ""
+        print(f"alexnet-np {args.command}: error: {err.strerror or err}{where}; check the "
+              "path, its permissions and the free space", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The training program: resume parity, atomic checkpoints, the NaN stop, the CLI end to end."""
 
+import errno
 import json
 import os
 
@@ -56,13 +57,14 @@ def test_checkpoint_written_atomically(tmp_path, monkeypatch):
 
     def broken_savez(f, **arrays):
         f.write(b"partial bytes")
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(np, "savez", broken_savez)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(UserError, match="the disk is full"):
         save_checkpoint(path, {"a.W": np.zeros(3)}, {"epoch": 2})
     params, _, meta, _ = load_checkpoint(path)  # the old checkpoint is intact
     assert meta["epoch"] == 1 and params["a.W"].tolist() == [1, 1, 1]
+    assert sorted(os.listdir(tmp_path)) == ["ck.npz"]  # no temporary file left
 
 
 def test_nan_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):

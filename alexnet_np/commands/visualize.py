@@ -10,7 +10,7 @@ import os
 import numpy as np
 
 from ..errors import UserError
-from .common import positive_int
+from .common import check_output_file, positive_int
 
 
 def add_parser(sub):
@@ -55,17 +55,11 @@ def _checkpoint_path(path):
     return path
 
 
-def _out_dir_ok(out):
-    folder = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(folder):
-        raise UserError(f"cannot write {out}: folder {folder} does not exist")
-
-
 def run_filters(args):
     from ..checkpoint import load_checkpoint
     from ..tools.visualize import filters_figure
 
-    _out_dir_ok(args.out)
+    check_output_file(args.out)
     params, _, meta, _ = load_checkpoint(_checkpoint_path(args.checkpoint))
     if "conv1.W" not in params:
         raise UserError(f"{args.checkpoint} has no conv1 weights")
@@ -128,7 +122,7 @@ def run_neighbors(args):
     from ..train import load_for_inference
     from .evaluate import dataset_for
 
-    _out_dir_ok(args.out)
+    check_output_file(args.out)
     model, stepper, meta, _ = load_for_inference(_checkpoint_path(args.checkpoint), args.device)
     ds = dataset_for(meta, args.data, verbose=False)
     if list(ds.classes) != list(meta["classes"]):
@@ -160,7 +154,7 @@ def run_curves(args):
         raise UserError(f"{args.run_dir} has no metrics.jsonl; pass a run folder written by "
                         "`alexnet-np train`")
     if args.out:
-        _out_dir_ok(args.out)
+        check_output_file(args.out)
     from ..checkpoint import read_metrics
     epochs = [r for r in read_metrics(args.run_dir) if r.get("type") == "epoch"]
     for r in epochs:
