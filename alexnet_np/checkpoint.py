@@ -98,12 +98,13 @@ def load_checkpoint(path):
         raise UserError(f"checkpoint '{path}' does not exist; train first, or check the path "
                         "(a run folder holds last.npz and best.npz)")
     with open_regular(path, "checkpoint") as fh:
+        if fh.read(6) == b"\x93NUMPY":
+            raise _damaged(path, "a single .npy array, not an .npz archive")
+        fh.seek(0)
         try:
             _check_headers(path, fh)
             fh.seek(0)
             with np.load(fh, allow_pickle=False) as data:
-                if not hasattr(data, "files"):
-                    raise _damaged(path, "a single .npy array, not an .npz archive")
                 arrays = {k: data[k] for k in data.files}
         except UserError:
             raise
