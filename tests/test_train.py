@@ -149,3 +149,36 @@ def test_damaged_checkpoint_and_bad_image(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "notes.png" in err and len(err.strip().splitlines()) == 1
     assert os.path.exists(out / "last.npz")
+
+
+@pytest.mark.parametrize("cuts", [[5], [3, 8]])
+def test_max_steps_then_resume_gives_the_same_parameters(tmp_path, cuts):
+    """A --max-steps cut inside an epoch does not count the epoch as complete: resuming takes
+    the epoch's remaining batches, and the parameters equal an uninterrupted run's."""
+    train(settings(tmp_path, "straight", epochs=2), log=quiet)  # 6 steps per epoch
+    for i, cut in enumerate(cuts):
+        summary = train(settings(tmp_path, "cut", epochs=2, max_steps=cut, resume=i > 0),
+                        log=quiet)
+        assert summary["step"] == cut and summary["stopped_in_epoch"] == 1 + (cut > 6)
+    summary = train(settings(tmp_path, "cut", epochs=2, resume=True), log=quiet)
+    assert summary["step"] == 12 and summary["epochs_completed"] == 2
+    a, va, meta_a, _ = load_checkpoint(tmp_path / "straight" / "last.npz")
+    b, vb, meta_b, _ = load_checkpoint(tmp_path / "cut" / "last.npz")
+    assert meta_a["step"] == meta_b["step"] == 12 and meta_b["epoch"] == 2
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+        np.testing.assert_array_equal(va[k], vb[k], err_msg=k)
+    same = [json.loads(x) for x in open(tmp_path / "straight" / "metrics.jsonl")]
+    cut = [json.loads(x) for x in open(tmp_path / "cut" / "metrics.jsonl")]
+    assert [(r["type"], r["step"], r["loss"]) for r in same] == \
+        [(r["type"], r["step"], r["loss"]) for r in cut]
+
+
+def test_max_steps_reached_means_nothing_to_do(tmp_path, capsys):
+    out = tmp_path / "run"
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    assert cli.main(["train", *SMALL, *cache, "--out", str(out), "--max-steps", "2"]) == 0
+    assert "stopped at step 2 (--max-steps)" in capsys.readouterr().out
+    assert cli.main(["train", "--out", str(out), "--resume", "--quiet", "--max-steps",
+                     "2"]) == 0
+    assert "already at step 2" in capsys.readouterr().out
