@@ -147,6 +147,9 @@ def _cached(cache_dir, name, source, size, key, build, verbose):
     loaded = _load_entry(entry)
     if loaded is not None:
         return entry, loaded, False
+    if os.path.isdir(entry):  # entries are renamed into place whole: this one was damaged
+        print(f"warning: the cache entry {entry} is incomplete; rebuilding it", file=sys.stderr)
+        shutil.rmtree(entry, ignore_errors=True)
     try:
         os.makedirs(cache_dir, exist_ok=True)
         _remove_stale_builds(cache_dir)
