@@ -8,6 +8,7 @@ Each command module has ``add_parser(subparsers)`` (which registers the subcomma
 import argparse
 import importlib
 import sys
+import warnings
 
 from . import __version__
 from .errors import UserError
@@ -38,9 +39,23 @@ def build_parser():
     return parser
 
 
+def one_line_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings (Pillow's DecompressionBombWarning, NumPy's RuntimeWarning...) as one line
+    ``warning: ...``, without the library's file path and source line."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = one_line_warning
+        return run(args)
+
+
+def run(args):
+    """Run the subcommand; a user's mistake, Ctrl-C, a full disk or too little memory end in
+    one line on stderr and a non-zero exit status."""
     try:
         return args.func(args) or 0
     except UserError as err:

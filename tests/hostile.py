@@ -42,13 +42,13 @@ def main(argv):
 
 
 def check_refusal(command, status, err, needles=()):
-    """Non-zero status, no traceback, exactly one ``alexnet-np CMD: error: ...`` line (warning
-    lines aside) holding every needle."""
+    """Non-zero status, no traceback, exactly one ``alexnet-np CMD[ SUB]: error: ...`` line
+    (warning lines aside) holding every needle."""
     assert status not in (0, None), err
     assert "Traceback" not in err, err
     lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("warning:")]
     assert len(lines) == 1, err
-    assert lines[0].startswith(f"alexnet-np {command}: error: "), err
+    assert lines[0].startswith(f"alexnet-np {command}") and ": error: " in lines[0], err
     for needle in needles:
         assert needle in lines[0], (needle, lines[0])
     return lines[0]

@@ -511,3 +511,80 @@ def test_checkpoint_temp_names_are_unique(tmp_path, monkeypatch):  # listed
     for _ in range(2):
         save_checkpoint(tmp_path / "c.npz", {"a.W": np.ones(2, np.float32)}, {"epoch": 1})
     assert len(set(seen)) == 2 and all(s.startswith(f"c.npz.tmp-{os.getpid()}-") for s in seen)
+
+
+# ---- more commands ------------------------------------------------------------------------
+
+def test_visualize_refuses_damaged_checkpoints(base, tmp_path, capsys):  # added (x2)
+    bad = tamper(base["best"], tmp_path / "bad.npz",
+                 **{"params/conv1.W": np.zeros((4, 4), np.float32)})
+    refused(capsys, ["visualize", "filters", "--checkpoint", bad, "--out", tmp_path / "f.png"],
+            "conv1.W")
+    refused(capsys, ["visualize", "neighbors", "--checkpoint", base["best"], "--out",
+                     tmp_path / "n.png", "--seed", "-1"], "--seed")
+
+
+def test_explain_with_two_images_is_refused_first(base, tmp_path, capsys):  # added
+    _, out = refused(capsys, ["predict", "--checkpoint", base["best"], "a.png", "b.png",
+                              "--explain", tmp_path / "cam.png"], "one image")
+    assert out == ""
+
+
+def test_evaluate_batch_size_zero(base, capsys):  # added
+    refused(capsys, ["evaluate", "--checkpoint", base["best"], "--batch-size", "0"],
+            "--batch-size")
+
+
+def test_image_that_claims_to_be_huge(base, tmp_path, capsys):  # added
+    """A PNG whose header says 40000 x 40000 (a decompression bomb): refused, not decoded."""
+    buf = io.BytesIO()
+    Image.new("L", (1, 1)).save(buf, format="PNG")
+    data = bytearray(buf.getvalue())
+    data[16:24] = (40000).to_bytes(4, "big") * 2  # IHDR width and height
+    (tmp_path / "bomb.png").write_bytes(bytes(data))
+    refused(capsys, ["predict", "--checkpoint", base["best"], tmp_path / "bomb.png"],
+            "bomb.png")
+
+
+def test_library_warnings_print_as_one_line(capsys, monkeypatch):  # listed (grade's raw
+    """warnings): any warning raised under the CLI prints as one "warning:" line, without a
+    site-packages path or source line."""
+    import warnings
+
+    from alexnet_np.commands import info
+
+    def warns(args):
+        warnings.warn("Image size (100000000 pixels) exceeds limit", RuntimeWarning,
+                      stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(info, "run", warns)  # add_parser binds it when main builds the parser
+    assert main(["info"]) == 0
+    err = capsys.readouterr().err
+    assert err == "warning: Image size (100000000 pixels) exceeds limit\n"
+
+
+def test_sigint_during_training_saves_and_resumes(tmp_path):  # added
+    """Ctrl-C in the middle of a run: exit 130, one line saying where the last epoch is; the
+    resume then finishes the run."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from hostile import ROOT
+
+    argv = [sys.executable, "-m", "alexnet_np", "train", *MICRO_FLAGS, "--epochs", "200",
+            "--out", tmp_path / "run", "--cache-dir", tmp_path / "cache"]
+    proc = subprocess.Popen(list(map(str, argv)), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": ROOT})
+    deadline = time.time() + 120
+    while not (tmp_path / "run" / "last.npz").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert "continue with --resume" in err
+    epoch = load_checkpoint(tmp_path / "run" / "last.npz")[2]["epoch"]
+    assert 1 <= epoch < 200

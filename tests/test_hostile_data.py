@@ -376,3 +376,23 @@ def test_official_style_batches_still_load(tmp_path):  # added: the allow-list i
 def test_user_error_is_raised_by_the_library_too(tmp_path):  # added
     with pytest.raises(UserError, match="outside 0..9"):
         load_dataset(cifar_folder(tmp_path / "c", labels=[12] * 8), 32, verbose=False)
+
+
+def test_read_only_cache_folder(tmp_path, capsys):  # added
+    with small_disk(tmp_path / "ro", options="ro"):
+        argv = train_argv("synthetic", tmp_path, "--train-size", "16", "--val-size", "4")
+        argv[argv.index("--cache-dir") + 1] = tmp_path / "ro" / "cache"
+        refused(capsys, argv, "cache folder", "Read-only")
+
+
+@pytest.mark.parametrize("data, words", [
+    ("", "neither an image folder nor CIFAR-10"),  # added
+    ("/nonexistent/data", "does not exist"),  # added
+])
+def test_data_paths_that_are_not_data(data, words, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    refused(capsys, train_argv(data, tmp_path), words)
+
+
+def test_synthetic_split_of_zero_images(tmp_path, capsys):  # added
+    refused(capsys, train_argv("synthetic", tmp_path, "--train-size", "0"), "--train-size")

@@ -10,7 +10,7 @@ import os
 import numpy as np
 
 from ..errors import UserError
-from .common import check_output_file, positive_int
+from .common import check_output_file, nonnegative_int, positive_int
 
 
 def add_parser(sub):
@@ -38,7 +38,8 @@ def add_parser(sub):
                    help="neighbours per query (default 5, as in the paper)")
     n.add_argument("--max-train", type=int, default=0,
                    help="search only the first N training images (default all)")
-    n.add_argument("--seed", type=int, default=0, help="which val images are drawn")
+    n.add_argument("--seed", type=nonnegative_int, default=0,
+                   help="which val images are drawn")
     n.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     n.set_defaults(func=run_neighbors)
 
@@ -49,21 +50,13 @@ def add_parser(sub):
     c.set_defaults(func=run_curves)
 
 
-def _checkpoint_path(path):
-    if not os.path.isfile(path):
-        raise UserError(f"checkpoint '{path}' does not exist")
-    return path
-
-
 def run_filters(args):
-    from ..checkpoint import load_checkpoint
     from ..tools.visualize import filters_figure
+    from ..train import load_for_inference
 
     check_output_file(args.out)
-    params, _, meta, _ = load_checkpoint(_checkpoint_path(args.checkpoint))
-    if "conv1.W" not in params:
-        raise UserError(f"{args.checkpoint} has no conv1 weights")
-    W = params["conv1.W"]  # (K, 3, kh, kw)
+    model, _, meta, _ = load_for_inference(args.checkpoint)  # every array checked
+    W = model.params["conv1.W"]  # (K, 3, kh, kw)
     grouped = bool(meta.get("model", {}).get("grouped", True))
     name = meta.get("model", {}).get("name", "?")
     stats = filters_figure(W, args.out, grouped,
@@ -123,7 +116,7 @@ def run_neighbors(args):
     from .evaluate import dataset_for
 
     check_output_file(args.out)
-    model, stepper, meta, _ = load_for_inference(_checkpoint_path(args.checkpoint), args.device)
+    model, stepper, meta, _ = load_for_inference(args.checkpoint, args.device)
     ds = dataset_for(meta, args.data, verbose=False)
     if list(ds.classes) != list(meta["classes"]):
         raise UserError(f"the data has classes {ds.classes[:5]}... but the checkpoint was "

@@ -46,7 +46,8 @@ def cifar10_files(path):
 
 
 # The only globals the official files (and NumPy re-pickles of them) refer to: how an ndarray
-# or a NumPy scalar is rebuilt. Anything else in a pickle (os.system...) is refused before it can run.
+# or a NumPy scalar is rebuilt. Anything else in a pickle (os.system...) is refused before it
+# can run.
 ALLOWED_GLOBALS = {
     ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
     ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
