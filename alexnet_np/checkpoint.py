@@ -157,6 +157,8 @@ def check_meta(path, meta, resume=False):
             raise _damaged(path, f"metadata '{key}' is {found}")
     if not all(isinstance(c, str) for c in meta["classes"]) or not meta["classes"]:
         raise _damaged(path, "metadata 'classes' is not a list of class names")
+    if not isinstance(meta["data"].get("source"), str):
+        raise _damaged(path, "metadata data.source is not a path or 'synthetic'")
     size = meta["data"].get("image_size")
     if not isinstance(size, int) or isinstance(size, bool) or not 8 <= size <= 4096:
         raise _damaged(path, f"metadata data.image_size is {size!r}")

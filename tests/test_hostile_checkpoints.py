@@ -123,6 +123,8 @@ INFERENCE_CASES = {
                                    "mean_image"),
     "NaN mean image (added)": (lambda s, d: tamper(
         s, d, mean_image=np.full((3, 18, 18), np.nan, np.float32)), "mean_image"),
+    "data without its source (added)": (lambda s, d: tamper(
+        s, d, meta={**meta_of(s), "data": {"image_size": 18}}), "data.source"),
     "class names not strings (added)": (lambda s, d: tamper(
         s, d, meta={**meta_of(s), "classes": [1, 2]}), "classes"),
     "absurd image size (added)": (lambda s, d: tamper(

@@ -25,7 +25,8 @@ def add_parser(sub):
 
 def dataset_for(meta, data=None, verbose=True):
     """The checkpoint's dataset (or ``data``), at the image size the model was trained on."""
-    settings = meta.get("settings", {})
+    settings = meta.get("settings")
+    settings = settings if isinstance(settings, dict) else {}  # best.npz of another tool
     spec = data or meta["data"]["source"]
     return load_data(spec, meta["data"]["image_size"], seed=settings.get("seed", 0),
                      synthetic_train=settings.get("synthetic_train", 5000),
