@@ -85,6 +85,11 @@ def _meta_without(path, *keys):
     return meta
 
 
+def without(key):
+    """A case: the metadata lacks ``key``."""
+    return (lambda s, d: tamper(s, d, meta=_meta_without(s, key)), f"'{key}' is missing")
+
+
 def _meta_with_model(path, **changes):
     meta = meta_of(path)
     meta["model"].update(changes)
@@ -102,12 +107,9 @@ INFERENCE_CASES = {
     "negative channel counts (listed)": (lambda s, d: tamper(s, d, meta=_meta_with_model(
         s, channels=[-4, 8, 8, 8, 8])), "model configuration"),
     "metadata is a JSON int (listed)": (lambda s, d: tamper(s, d, meta=7), "JSON object"),
-    "metadata without model (listed)": (lambda s, d: tamper(s, d, meta=_meta_without(
-        s, "model")), "'model' is missing"),
-    "metadata without data (listed)": (lambda s, d: tamper(s, d, meta=_meta_without(
-        s, "data")), "'data' is missing"),
-    "metadata without classes (listed)": (lambda s, d: tamper(s, d, meta=_meta_without(
-        s, "classes")), "'classes' is missing"),
+    "metadata without model (listed)": without("model"),
+    "metadata without data (listed)": without("data"),
+    "metadata without classes (listed)": without("classes"),
     "integer parameters (added)": (lambda s, d: tamper(
         s, d, **{"params/fc8.b": np.zeros(10, np.int64)}), "dtype"),
     "parameter of the wrong shape (added)": (lambda s, d: tamper(
@@ -168,17 +170,13 @@ RESUME_CASES = {
         s, d, **{"velocity/conv1.W": np.zeros((1,), np.float32)}), "velocity 'conv1.W'"),
     "velocity too large (listed)": (_velocity_big, "shape"),
     "NaN velocity (added)": (lambda s, d: tamper(
-        s, d, **{"velocity/fc8.W": np.full(meta_of(s) and arrays_of(s)["velocity/fc8.W"].shape,
-                                           np.nan, np.float32)}), "NaN"),
+        s, d, **{"velocity/fc8.W": arrays_of(s)["velocity/fc8.W"] * np.nan}), "NaN"),
     "best.npz copied to last.npz (listed)": (lambda s, d: tamper(
         s, d, drop=[k for k in arrays_of(s) if k.startswith("velocity/")]),
         "no optimizer state"),
-    "metadata without settings (listed)": (lambda s, d: tamper(s, d, meta=_meta_without(
-        s, "settings")), "'settings' is missing"),
-    "metadata without rng (listed)": (lambda s, d: tamper(s, d, meta=_meta_without(
-        s, "rng")), "'rng' is missing"),
-    "metadata without model (listed)": (lambda s, d: tamper(s, d, meta=_meta_without(
-        s, "model")), "'model' is missing"),
+    "metadata without settings (listed)": without("settings"),
+    "metadata without rng (listed)": without("rng"),
+    "metadata without model (listed)": without("model"),
     "metadata a JSON int (listed)": (lambda s, d: tamper(s, d, meta=3), "JSON object"),
     "garbage rng state (added)": (lambda s, d: tamper(
         s, d, meta={**meta_of(s), "rng": {"data": 5, "dropout": "x"}}), "training state"),
