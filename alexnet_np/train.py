@@ -31,6 +31,8 @@ from .checkpoint import (
     read_meta,
     save_checkpoint,
 )
+from .data import BatchLoader, load_dataset
+from .data import ten_crop as ten_crop_views
 from .errors import UserError
 from .fileio import RunLock, remove_quietly, tmp_name, write_error
 from .layers import softmax
@@ -103,7 +105,7 @@ class NumpyStepper:
 def make_optimizer(params, fast=True, **kw):
     """The paper's SGD: the fused Numba update for the fast path, else the reference."""
     if fast:
-        from .fast.sgd import FastSGD
+        from .fast.sgd import FastSGD  # here, not at the top: the reference path needs no Numba
         return FastSGD(params, **kw)
     return SGD(params, **kw)
 
@@ -117,7 +119,7 @@ def make_stepper(model, optimizer, device="cpu", seed=0, start_step=0):
     if device == "cpu":
         return NumpyStepper(model, optimizer)
     if device == "cuda":
-        from .cuda import require_gpu
+        from .cuda import require_gpu  # CUDA (numba-cuda) only when asked for
         require_gpu()
         from .cuda.stepper import CudaStepper
         stepper = CudaStepper(model, optimizer, seed=seed)
@@ -129,7 +131,6 @@ def make_stepper(model, optimizer, device="cpu", seed=0, start_step=0):
 def load_data(data, image_size, seed=0, synthetic_train=5000, synthetic_val=1000, cache_dir="",
               verbose=True):
     """``alexnet_np.data.load_dataset`` with the settings' names."""
-    from .data import load_dataset
     return load_dataset(data, image_size, seed=seed, cache_dir=cache_dir or None,
                         synthetic_train=synthetic_train, synthetic_val=synthetic_val,
                         verbose=verbose)
@@ -148,9 +149,6 @@ def evaluate(stepper, dataset, batch_size=128, ten_crop=False, scale=1.0, crop_s
     With ``ten_crop`` each image is classified from ten views (four corners, centre, and their
     mirrors) whose softmax outputs are averaged (sec. 4.1).
     """
-    from .data import BatchLoader
-    from .data import ten_crop as ten_crop_views
-
     crop = crop_size or stepper.model.cfg.input_size
     n = len(dataset.val_labels)
     if n == 0:
@@ -245,8 +243,8 @@ def check_settings(s):
              getattr(s, name))
     if s.device not in ("cpu", "cuda"):
         raise UserError(f"unknown device '{s.device}'; choose cpu or cuda")
-    if s.device == "cuda":
-        from .cuda import require_gpu
+    if s.device == "cuda":  # before any data is loaded or folder made
+        from .cuda import require_gpu  # CUDA (numba-cuda) only when asked for
         require_gpu()
 
 
@@ -471,8 +469,6 @@ def train_one_epoch(run):
 
     The loss of each step goes to ``run.epoch_losses``. Raises TrainingDiverged on a NaN or
     infinite loss."""
-    from .data import BatchLoader
-
     s, cfg = run.settings, run.model.cfg
     run.epoch_rng = rng_state(run.data_rng)  # a cut epoch is replayed from here
     loader = BatchLoader(run.dataset, split="train", batch_size=s.batch_size,
@@ -639,22 +635,26 @@ def run_epochs(run, on_epoch_end=None):
 def draw_curves(run_dir, log):
     """curves.png from metrics.jsonl; a failure is logged, never fatal."""
     try:
-        from .tools.plots import plot_curves
+        from .tools.plots import plot_curves  # matplotlib: imported when first needed
         plot_curves(run_dir)
     except Exception as err:  # a plot must never cost a training run
         log(f"(could not draw curves.png: {err})")
 
 
-def load_for_inference(checkpoint, device="cpu"):
+def load_for_inference(checkpoint, device="cpu", fast=False):
     """Model, stepper, checkpoint meta and mean image from a checkpoint file (every array
-    and the metadata it needs checked first: one UserError if damaged)."""
+    and the metadata it needs checked first: one UserError if damaged).
+
+    The model is built from the NumPy reference layers, or with ``fast=True`` (what the
+    ``evaluate``, ``predict`` and ``visualize`` commands pass) from their Numba twins.
+    """
     params, _, meta, mean_image = load_checkpoint(checkpoint)
     check_meta(checkpoint, meta)
     cfg = model_config(checkpoint, meta)
     if len(meta["classes"]) != cfg.num_classes:
         raise UserError(f"checkpoint '{checkpoint}' names {len(meta['classes'])} classes for "
                         f"a {cfg.num_classes}-way model; it is damaged")
-    model = AlexNet(cfg, rng=np.random.default_rng(0))
+    model = AlexNet(cfg, rng=np.random.default_rng(0), fast=fast)
     check_arrays(checkpoint, model.params, params, "parameter")
     check_mean_image(checkpoint, mean_image, meta["data"]["image_size"])
     model.load_params(params)

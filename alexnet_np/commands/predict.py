@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 
+from ..data import preprocess_image
 from ..errors import UserError
 from ..layers import softmax
 from ..train import load_for_inference
@@ -27,7 +28,6 @@ def add_parser(sub):
 
 
 def load_images(paths, meta, mean_image, cfg):
-    from ..data import preprocess_image
     xs = []
     for path in paths:
         if not os.path.lexists(path):
@@ -47,7 +47,8 @@ def run(args):
         if len(args.images) != 1:
             raise UserError("--explain works on one image at a time")
         check_output_file(args.explain, "--explain")
-    model, stepper, meta, mean_image = load_for_inference(args.checkpoint, args.device)
+    model, stepper, meta, mean_image = load_for_inference(args.checkpoint, args.device,
+                                                          fast=True)
     x = load_images(args.images, meta, mean_image, model.cfg)
     probs = softmax(stepper.logits(x).astype(np.float64))
     classes = meta["classes"]
@@ -63,6 +64,7 @@ def run(args):
             for rank, i in enumerate(top, 1):
                 print(f"  {rank}. {classes[i]:<24} {p[i]:7.2%}")
     if args.explain:
+        # matplotlib: imported only when a figure is asked for (CLI start-up time)
         from ..tools.visualize import gradcam_figure
         gradcam_figure(model, x[0], classes, args.explain, args.images[0])
         print(f"Grad-CAM written to {args.explain}")

@@ -72,7 +72,7 @@ def _unpickle(file):
             return _ArraysOnly(fh, encoding="bytes").load()
     except UserError:
         raise
-    except Exception as err:  # noqa: BLE001 - any failure here is a damaged file
+    except Exception as err:  # any failure here is a damaged file
         raise UserError(f"cannot read CIFAR-10 file {file} ({type(err).__name__}: {err}); "
                         f"re-extract cifar-10-python.tar.gz") from None
 

@@ -45,7 +45,7 @@ class Variant:
     label: str  # what changes, for the table
     model_overrides: dict  # AlexNetConfig fields
     settings: dict  # TrainSettings fields (augmentation switches)
-    paper: str  # the paper's reported effect of this change (PAPER.md)
+    paper: str  # the paper's reported effect of this change (docs/paper.md)
     paper_top1: float = math.nan  # reported change of top-1 error, percentage points
     paper_top5: float = math.nan
 
@@ -148,7 +148,8 @@ def measure_training_error(run_dir, subset, device="cpu", stepper=None, epoch=No
     augmentation, no dropout) of ``stepper`` at ``epoch`` (the live run), or else of
     ``run_dir/last.npz``. Returns the record appended to ``run_dir/train_error.jsonl``."""
     if stepper is None:
-        _, stepper, meta, _ = load_for_inference(os.path.join(run_dir, "last.npz"), device)
+        _, stepper, meta, _ = load_for_inference(os.path.join(run_dir, "last.npz"), device,
+                                                 fast=True)
         epoch = int(meta["epoch"])
     res = evaluate(stepper, subset, batch_size=128, scale=stepper.model.cfg.input_scale)
     record = {"epoch": int(epoch), "train_top1_error": res["top1_error"],
