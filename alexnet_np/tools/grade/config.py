@@ -15,8 +15,9 @@ and a secret seed::
     [items.Conv2d]
     points = 30
     public = true                     # keep the public cases too (default true)
-    cases = [{name = "hidden-1", n = 2, c = 6, h = 9, w = 7, f = 4, k = 3, stride = 2,
-              padding = 1, groups = 2, fd = true}]
+    [[items.Conv2d.cases]]            # one table per hidden case (one key per line
+    name = "hidden-1"                 # in a real file; shortened here)
+    n = 2, c = 6, h = 9, w = 7, f = 4, k = 3, stride = 2, padding = 1, groups = 2, fd = true
     [items.ReLU]
     points = 5
     [items.questions]
