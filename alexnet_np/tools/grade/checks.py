@@ -170,8 +170,8 @@ def check_relu(child, rng, cases):
         tag = f" {tuple(case['shape'])}"
         p.close("forward" + tag, out, np.maximum(x, 0), FORWARD_TOL)
         ok = p.close("dx vs reference" + tag, dx, ref.relu_backward(dout, np.maximum(x, 0)))
-        fd_check(p, "dx vs finite differences" + tag, dx, lambda: layer.forward(x), x, dout,
-                 rng)
+        fd_check(p, "dx vs finite differences" + tag, dx,
+                 lambda layer=layer, x=x: layer.forward(x), x, dout, rng)
         if not ok and np.shape(dx) == x.shape and np.all(np.isfinite(dx)):
             if np.any(dx[x < 0] != 0):
                 p.hint("gradient passes through negative inputs: dx must be 0 where x < 0 "
@@ -220,7 +220,9 @@ def _conv_case(child, rng, case, fd):
             and np.allclose(db, rdb / n):
         p.hint("db is the batch MEAN: db must SUM dout over n and both spatial axes")
     if fd and ok["out"]:
-        forward = lambda: layer.forward(x)  # noqa: E731 - reads the arrays perturbed in place
+        def forward():  # reads the arrays perturbed in place
+            return layer.forward(x)
+
         fd_check(p, "dx vs finite differences", dx, forward, x, dout, rng)
         for key, analytic in [("W", dW), ("b", db)]:
             if analytic is not None:
@@ -329,8 +331,8 @@ def check_lrn(child, rng, cases):
         ok_f = p.close("forward" + tag, out, want, FORWARD_TOL)
         ok_b = p.close("dx vs reference" + tag, dx, ref.lrn_backward(dout, cache))
         if alpha > 0.01 and ok_f:
-            fd_check(p, "dx vs finite differences" + tag, dx, lambda: layer.forward(x), x,
-                     dout, rng)
+            fd_check(p, "dx vs finite differences" + tag, dx,
+                     lambda layer=layer, x=x: layer.forward(x), x, dout, rng)
         if not ok_f and np.shape(out) == x.shape and np.all(np.isfinite(out)):
             if rel_error(out, ref.lrn_forward(x, size, alpha / size, beta, k)[0]) < 1e-6:
                 p.hint("forward uses alpha / n (the PyTorch/Caffe convention): the paper's "
@@ -371,7 +373,9 @@ def check_linear(child, rng, cases):
         if np.shape(dx) == (n, o) and o != i:
             p.hint("dx has the output's shape: dx = dout @ W has the input's shape (N, in)")
         if case.get("fd") and ok[0]:
-            forward = lambda: layer.forward(x)  # noqa: E731 - reads the perturbed arrays
+            def forward(layer=layer, x=x):  # reads the arrays perturbed in place
+                return layer.forward(x)
+
             fd_check(p, "dx vs finite differences" + tag, dx, forward, x, dout, rng)
             for key, analytic in [("W", dW), ("b", db)]:
                 if analytic is not None:

@@ -29,7 +29,11 @@ finite-difference check); missing keys take the first public case's values.
 
 import json
 import os
-import tomllib
+
+try:
+    import tomllib  # Python 3.11+
+except ModuleNotFoundError:  # Python 3.10: instructor files in JSON
+    tomllib = None
 
 from ...errors import UserError
 from ...gradcheck import ConvCase, conv_case
@@ -147,10 +151,14 @@ def load_settings(path=None, cpu=None, memory_mb=None, seed=None):
     if path is not None:
         if not os.path.isfile(path):
             raise UserError(f"{path}: no such configuration file")
+        if tomllib is None and not path.endswith(".json"):
+            _fail(path, "TOML needs Python 3.11 or newer: write the file as JSON (.json)")
+        bad = (json.JSONDecodeError, UnicodeDecodeError) + \
+            ((tomllib.TOMLDecodeError,) if tomllib else ())
         try:
             with open(path, "rb") as f:
                 raw = json.load(f) if path.endswith(".json") else tomllib.load(f)
-        except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as err:
+        except bad as err:
             _fail(path, f"not valid {'JSON' if path.endswith('.json') else 'TOML'}: {err}")
         if not isinstance(raw, dict):
             _fail(path, "must hold a table/object at the top")

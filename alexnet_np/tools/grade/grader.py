@@ -18,8 +18,8 @@ import numpy as np
 
 from ...errors import UserError
 from .checks import CHECKS, Inconsistent
-from .config import ITEMS, LAYERS, QUESTIONS, Settings
-from .sandbox import Child, ChildGone, Limits, StudentError
+from .config import ITEMS, LAYERS, Settings
+from .sandbox import Child, ChildGone, Limits, StudentError, forbidden_text
 
 PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REFERENCE_MODULES = ["alexnet_np"]
@@ -66,14 +66,6 @@ def _row(name, kind, status, hint, points, graded=True, worst=None, errors=None)
     return {"item": name, "kind": kind, "status": status, "hint": hint, "worst": worst,
             "graded": graded, "max_score": points if graded else 0.0,
             "score": points if graded and status == "pass" else 0.0, "errors": errors or {}}
-
-
-def forbidden_text(attempts):
-    reference = [t for c, t in attempts if c == "reference"]
-    if reference:
-        return (f"uses the reference implementation ({reference[0]}): a submission must "
-                "compute everything itself")
-    return f"tried something a submission may not do: {attempts[0][1]}"
 
 
 def student_error(err, limits):
@@ -130,7 +122,8 @@ def _code_item(session, name, kind, points, settings, limits):
         with np.errstate(all="ignore"):
             result = CHECKS[name](child, rng, settings.item(name)["cases"])
     except StudentError as err:
-        result = dict(zip(("status", "hint"), student_error(err, limits)))
+        status, hint = student_error(err, limits)
+        result = {"status": status, "hint": hint}
     except ChildGone as gone:
         result = {"status": gone.status, "hint": gone.text}
     except Inconsistent as err:

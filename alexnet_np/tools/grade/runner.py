@@ -182,7 +182,8 @@ def failure(err):
         kind = "exit"
     elif isinstance(err, SyntaxError):
         kind = "syntax"
-        return {"error": f"line {err.lineno}: syntax error: {err.msg}", "kind": kind,
+        return {"error": f"{os.path.basename(err.filename or '?')}, line {err.lineno}: "
+                         f"syntax error: {err.msg}", "kind": kind,
                 "where": f"{os.path.basename(err.filename or '?')}:{err.lineno}"}
     else:
         kind = "exception"

@@ -65,6 +65,17 @@ class StudentError(Exception):
         self.kind, self.text, self.where = meta["kind"], meta["error"], meta.get("where", "")
 
 
+def forbidden_text(attempts):
+    """The verdict's sentence for what the audit hook refused."""
+    reference = [t for c, t in attempts if c == "reference"]
+    if reference:
+        return (f"uses the reference implementation ({reference[0]}): a submission must "
+                "compute everything itself")
+    if not attempts:
+        return "tried something a submission may not do"
+    return f"tried something a submission may not do: {attempts[0][1]}"
+
+
 def _signal_name(number):
     try:
         return signal.Signals(number).name
@@ -138,13 +149,18 @@ class Child:
             self.import_error = (gone.status, "while being imported, " + gone.text)
             return
         if "error" in meta:
-            status = "forbidden" if meta["kind"] == "blocked" else \
-                "crashed" if meta["kind"] in ("exit", "memory") else "error"
-            self.import_error = (status, f"{meta['error']} (while being imported, at "
-                                         f"{meta.get('where') or '?'})")
-            if meta["kind"] == "exit":
-                self.import_error = ("crashed", f"called exit() while being imported "
-                                                f"({meta['error']})")
+            where = f"while being imported, at {meta.get('where') or '?'}"
+            if meta["kind"] == "blocked" or self.attempts:
+                self.import_error = ("forbidden", f"{forbidden_text(self.attempts)} ({where})")
+            elif meta["kind"] == "exit":
+                self.import_error = ("crashed", f"called exit() ({meta['error']}, {where})")
+            elif meta["kind"] == "memory":
+                self.import_error = ("crashed", f"ran out of memory (the limit is "
+                                                f"{limits.memory_mb} MB, {where})")
+            elif meta["kind"] == "syntax":
+                self.import_error = ("error", meta["error"])
+            else:
+                self.import_error = ("error", f"{meta['error']} ({where})")
             return
         self.names = {str(k): str(v) for k, v in dict(meta.get("names", {})).items()}
         answers = meta.get("answers", {})
