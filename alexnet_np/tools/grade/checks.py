@@ -96,8 +96,10 @@ class Probe:
 def fd_check(probe, label, analytic, forward, array, dout, rng, sample=FD_SAMPLE):
     """Sampled centred differences of ``sum(forward() * dout)`` w.r.t. ``array`` (perturbed
     in place by ``numerical_gradient``) against the student's analytic gradient."""
-    if not probe.comparable(label, analytic, array):
-        return False
+    analytic = np.asarray(analytic)
+    if analytic.shape != array.shape or analytic.dtype != array.dtype or \
+            not np.all(np.isfinite(analytic)):
+        return probe.fail(label)  # the comparison with the reference gave the hint
 
     def f():
         out = forward()

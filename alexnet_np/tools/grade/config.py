@@ -12,6 +12,7 @@ and a secret seed::
     [sandbox]
     blocked_modules = ["torch", "scipy"]   # alexnet_np is always blocked
     protect = ["/home/me/course"]          # the submission may not read these
+    user = "nobody"                   # as root, run the child as this user ("" = don't)
     [items.Conv2d]
     points = 30
     public = true                     # keep the public cases too (default true)
@@ -77,13 +78,14 @@ class Settings:
     """Everything one grading run needs: items with points and cases, seed, limits."""
 
     def __init__(self, items=None, seed=0, cpu=10.0, memory_mb=2048, file_mb=16,
-                 blocked=(), protect=(), questions_points=None, source=None):
+                 blocked=(), protect=(), questions_points=None, source=None, user="nobody"):
         self.items = items  # None: grade what the submission defines; else {name: item}
         self.seed, self.cpu, self.memory_mb, self.file_mb = seed, cpu, memory_mb, file_mb
         self.blocked = sorted(set(DEFAULT_BLOCKED) | set(blocked))
         self.protect = [os.path.abspath(p) for p in protect]
         self.questions_points = questions_points  # None: questions graded only if answered
         self.source = source  # the instructor's file, if any
+        self.user = user  # as root, run the child as this user ("" = as the grader's)
 
     def item(self, name):
         """``{"points", "cases"}`` of an item (the public cases, 1 point, by default)."""
@@ -173,7 +175,7 @@ def load_settings(path=None, cpu=None, memory_mb=None, seed=None):
         file_mb=int(_number(path, "limits.file_mb", limits.get("file_mb", 16))),
         blocked=[str(m) for m in sandbox.get("blocked_modules", [])],
         protect=[str(p) for p in sandbox.get("protect", [])],
-        source=path)
+        user=str(sandbox.get("user", "nobody")), source=path)
     if "items" in raw:
         if not isinstance(raw["items"], dict) or not raw["items"]:
             _fail(path, "items must be a table of items")

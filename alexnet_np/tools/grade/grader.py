@@ -179,7 +179,8 @@ def grade_submission(path, settings=None, only=None, protect=()):
         names = [n for n in names if n in only]
     names = [n for n in ITEMS if n in names]
     questions = load_questions() if not only else None
-    limits = Limits(cpu=settings.cpu, memory_mb=settings.memory_mb, file_mb=settings.file_mb)
+    limits = Limits(cpu=settings.cpu, memory_mb=settings.memory_mb, file_mb=settings.file_mb,
+                    user=settings.user)
     session = Session(files, names + ["ANSWERS"], limits, len(names) + 1, settings, protect)
     try:
         first = session.child

@@ -11,11 +11,14 @@ doing so. In this order, before any student code runs:
    stderr, so that ``print`` in the submission cannot garble the answers;
 3. NumPy is imported, and the functions the protocol needs are bound here (a submission that
    patches ``np.savez`` or ``np.load`` changes nothing for the runner);
-4. an audit hook (PEP 578; it cannot be removed from Python) refuses, and records, the
+4. as root, the child becomes an unprivileged user (``nobody``) where that user can run the
+   interpreter: the operating system then protects the instructor's files;
+5. an audit hook (PEP 578; it cannot be removed from Python) refuses, and records, the
    import of a blocked module (alexnet_np, ...), reading a protected path (the reference
    package, the instructor's files), writing, renaming or deleting outside the folder,
-   starting a process, signalling another process and opening network sockets;
-5. the submission's files are imported.
+   starting a process, signalling another process and opening network sockets (a finder
+   first on ``sys.meta_path`` refuses the blocked modules too);
+6. the submission's files are imported.
 
 Then a loop: read a request, run the student's code, answer. A message is an 8-byte length
 followed by an ``.npz`` archive (``allow_pickle=False`` on both sides) whose ``meta`` entry is
@@ -131,6 +134,18 @@ def audit(event, args):
         _refuse("forbidden", f"signal another process (os.kill {args[0]})")
     elif event.startswith("socket.") and event != "socket.__new__":
         _refuse("forbidden", f"use the network ({event})")
+
+
+class ImportBlocker:
+    """First on ``sys.meta_path``: ``importlib.import_module`` does not raise the "import"
+    audit event, but every import asks the finders on the meta path."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        top = name.split(".")[0]
+        if top in BLOCKED:
+            _refuse("reference" if top in REFERENCE else "forbidden", f"import {name}")
+        return None
 
 
 # ------------------------------------------------------------------------------------------
@@ -301,7 +316,18 @@ def handle(request, arrays, names, objects):
     raise ValueError(f"unknown request {op!r}")
 
 
+def drop_privileges():
+    """As root, become the unprivileged user the parent chose (it owns the folder)."""
+    if SETUP["user"] is not None:
+        uid, gid = SETUP["user"]
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+
+
 def main():
+    drop_privileges()
+    sys.meta_path.insert(0, ImportBlocker)
     sys.addaudithook(audit)
     try:
         names = import_submission()
