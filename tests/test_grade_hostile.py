@@ -9,7 +9,7 @@ import time
 import pytest
 
 from alexnet_np.cli import main
-from alexnet_np.tools.grade import Settings, grade_submission
+from alexnet_np.tools.grade import Settings, grade_submission, load_settings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(HERE, "..", "lessons", "exercises", "solutions.py")) as _f:
@@ -159,6 +159,19 @@ def test_reaching_the_reference_is_reported(tmp_path, instructor, capsys, code):
     assert main(["grade", path, "--timeout", "2", "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["passed"] is False and out["score"] == 0
+
+
+def test_hidden_configuration_and_classmates_cannot_be_read(tmp_path, instructor):
+    folder, _ = instructor
+    config = folder / "hidden.json"
+    config.write_text('{"seed": 5, "limits": {"cpu": 2}, "items": {"ReLU": {}}}')
+    classmate = tmp_path / "classmate.py"
+    classmate.write_text("# someone else's work\n")
+    for target in [config, classmate]:
+        path = submit(tmp_path, f"SECRET = open({str(target)!r}).read()\n")
+        report = grade_submission(path, load_settings(str(config)), protect=[str(classmate)])
+        assert [r["status"] for r in report["items"]] == ["forbidden"], report["items"]
+    config.unlink()
 
 
 def test_hidden_attempt_still_fails_every_item(tmp_path, instructor):

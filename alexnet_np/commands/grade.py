@@ -18,8 +18,9 @@ from ..tools.grade import (
 
 DESCRIPTION = f"""\
 Grade a student's submission: a .py file, or a folder of .py files (one file per layer, or one
-layers.py with all of them). Graded items: the layer classes {', '.join(ITEMS[:8])} (names
-and contract of alexnet_np.layers), the functions {', '.join(ITEMS[8:])}
+layers.py with all of them). Graded items: the layer classes
+  {', '.join(ITEMS[:8])}
+(names and contract of alexnet_np.layers), the functions {', '.join(ITEMS[8:])}
 (lessons/exercises), and the numeric answers in ANSWERS = {{"id": number}} where
 alexnet_np.tools.questions exists.
 
@@ -64,8 +65,8 @@ def add_parser(sub):
     p.add_argument("--layer", "--item", action="append", metavar="NAME", dest="items",
                    choices=ITEMS, help="grade only this item (repeatable): " + ", ".join(ITEMS))
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                   help="CPU seconds per item, the import counted in the first (default 10, "
-                        "or the config's limits.cpu); a child that waits gets 3x that in "
+                   help="CPU seconds for the import and for each item (default 10, or the "
+                        "config's limits.cpu); a child that waits gets 3x that in "
                         "wall-clock time plus 5 s")
     p.add_argument("--memory", type=int, default=None, metavar="MB",
                    help="address-space limit of the child (default 2048)")

@@ -7,7 +7,7 @@ and a secret seed::
 
     seed = 90210                      # hidden inputs: students cannot reproduce them
     [limits]
-    cpu = 10                          # CPU seconds per item (import included in the first)
+    cpu = 10                          # CPU seconds for the import and for each item
     memory_mb = 2048
     [sandbox]
     blocked_modules = ["torch", "scipy"]   # alexnet_np is always blocked
