@@ -16,7 +16,7 @@ with open(os.path.join(HERE, "..", "lessons", "exercises", "solutions.py")) as _
     SOLVED = _f.read()
 REFERENCE_FILE = os.path.join(HERE, "..", "alexnet_np", "layers", "relu.py")
 FAST = Settings(cpu=2.0, memory_mb=1024)
-BOUND = 30  # seconds: every case below must end well within this, on a busy machine
+BOUND = 60  # seconds: every case below must end well within this, even on a busy machine
 
 
 @pytest.fixture
@@ -52,8 +52,9 @@ def untouched(folder, canary):
 def test_endless_loop_at_import(tmp_path, instructor, capsys):
     path = submit(tmp_path, "while True:\n    pass\n")
     rows, _ = grade(path)
-    assert rows["import"]["status"] == "timeout"
-    assert "CPU time" in rows["import"]["hint"] and "imported" in rows["import"]["hint"]
+    assert rows["import"]["status"] == "timeout" and "imported" in rows["import"]["hint"]
+    # CPU time on a quiet machine; wall-clock time first when other work shares the CPUs
+    assert "CPU time" in rows["import"]["hint"] or "wall-clock" in rows["import"]["hint"]
     assert main(["grade", path, "--timeout", "2", "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["import"]["status"] == "timeout"
     untouched(*instructor)
@@ -63,7 +64,8 @@ def test_endless_loop_in_backward_costs_that_item_only(tmp_path, instructor):
     path = submit(tmp_path, "class ReLU(ReLU):\n    def backward(self, dout):\n"
                             "        while True:\n            pass\n")
     rows, _ = grade(path, only=["ReLU", "Flatten"])
-    assert rows["ReLU"]["status"] == "timeout" and "CPU time" in rows["ReLU"]["hint"]
+    assert rows["ReLU"]["status"] == "timeout"
+    assert "CPU time" in rows["ReLU"]["hint"] or "wall-clock" in rows["ReLU"]["hint"]
     assert rows["Flatten"]["status"] == "pass"
 
 
@@ -174,6 +176,16 @@ def test_hidden_configuration_and_classmates_cannot_be_read(tmp_path, instructor
     config.unlink()
 
 
+def test_instructor_can_block_more_modules(tmp_path, instructor):
+    config = tmp_path / "hw.json"
+    config.write_text('{"limits": {"cpu": 2}, "sandbox": {"blocked_modules": ["colorsys"]}}')
+    path = submit(tmp_path, "import colorsys\n")
+    rows, _ = grade(path, settings=load_settings(str(config)))
+    assert rows["import"]["status"] == "forbidden"
+    assert "import colorsys" in rows["import"]["hint"]
+    assert "reference" not in rows["import"]["hint"]
+
+
 def test_hidden_attempt_still_fails_every_item(tmp_path, instructor):
     path = submit(tmp_path, "try:\n    import alexnet_np\nexcept ImportError:\n    pass\n")
     rows, _ = grade(path, only=["ReLU", "Flatten"])
@@ -214,6 +226,27 @@ for fd in range(3, 20):
     rows, _ = grade(path, only=["ReLU"])
     (row,) = rows.values()  # the import's row: the answer to the first message was garbage
     assert row["status"] == "crashed" and "unreadable answer" in row["hint"], rows
+    untouched(*instructor)
+
+
+def test_forged_messages_on_the_grader_channel_are_caught(tmp_path, instructor):
+    path = submit(tmp_path, """
+import io, json, os, struct
+def forged(meta, **arrays):
+    buffer = io.BytesIO()
+    np.savez(buffer, meta=np.array(json.dumps(meta)), **arrays)
+    return struct.pack(">Q", len(buffer.getvalue())) + buffer.getvalue()
+for fd in range(3, 20):
+    try:
+        os.write(fd, forged({"names": ["ReLU"], "attempts": 7}))
+        os.write(fd, forged({"error": "x"}))
+        os.write(fd, forged({}, out=np.zeros(3)))
+    except OSError:
+        pass
+""")
+    rows, _ = grade(path, only=["ReLU", "Flatten"])
+    (row,) = rows.values()
+    assert row["status"] == "crashed" and "wrote to the grader's channel" in row["hint"], row
     untouched(*instructor)
 
 

@@ -214,6 +214,7 @@ def grade_submission(path, settings=None, only=None, protect=()):
         "items": rows,
         "import": {"status": import_status,
                    "message": "" if first.import_error is None else first.import_error[1]},
-        "seed": settings.seed, "config": settings.source, "limits": limits.as_dict(),
+        "seed": settings.seed, "config": settings.source,
+        "limits": {**limits.as_dict(), "not_set_here": first.limits_refused},
         "seconds": round(time.monotonic() - start, 2),
     }

@@ -40,18 +40,26 @@ MB = 1024 * 1024
 
 
 def set_limits():
-    cpu = int(SETUP["cpu_total"])
-    resource.setrlimit(resource.RLIMIT_CPU, (int(SETUP["cpu_import"]), cpu))
-    resource.setrlimit(resource.RLIMIT_AS, (SETUP["memory_mb"] * MB, SETUP["memory_mb"] * MB))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (SETUP["file_mb"] * MB, SETUP["file_mb"] * MB))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    # Counted per user, and never enforced for root: the audit hook below refuses new
-    # processes, and the parent kills the whole process group when it is done.
-    nproc = SETUP["nproc"]
-    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    """Set every limit this system allows; returns the names of those it refused (macOS, for
+    one, does not take RLIMIT_AS), which the parent reports."""
+    mb_memory, mb_file = SETUP["memory_mb"] * MB, SETUP["file_mb"] * MB
+    wanted = [("cpu", resource.RLIMIT_CPU, (int(SETUP["cpu_import"]), int(SETUP["cpu_total"]))),
+              ("memory", resource.RLIMIT_AS, (mb_memory, mb_memory)),
+              ("file size", resource.RLIMIT_FSIZE, (mb_file, mb_file)),
+              ("core files", resource.RLIMIT_CORE, (0, 0)),
+              # counted per user, and not enforced for root: the audit hook below refuses
+              # new processes, and the parent kills the whole process group when it is done
+              ("processes", resource.RLIMIT_NPROC, (SETUP["nproc"], SETUP["nproc"]))]
+    refused = []
+    for name, which, value in wanted:
+        try:
+            resource.setrlimit(which, value)
+        except (ValueError, OSError):
+            refused.append(name)
+    return refused
 
 
-set_limits()
+LIMITS_REFUSED = set_limits()
 sys.dont_write_bytecode = True
 CHANNEL_IN = os.fdopen(os.dup(0), "rb", buffering=0)
 CHANNEL_OUT = os.fdopen(os.dup(1), "wb", buffering=0)
@@ -202,12 +210,15 @@ def failure(err):
                 "where": f"{os.path.basename(err.filename or '?')}:{err.lineno}"}
     else:
         kind = "exception"
-    text = f"{type(err).__name__}: {err}"[:500]
+    try:
+        text = f"{type(err).__name__}: {err}"[:500]
+    except Exception:  # noqa: BLE001 - an exception whose __str__ raises
+        text = type(err).__name__
     return {"error": text, "kind": kind, "where": where(err)}
 
 
 def as_array(value, what):
-    """A plain numeric array, or a ValueError that says what the student returned."""
+    """A plain numeric array, or a TypeError that says what the student returned."""
     if value is None:
         raise TypeError(f"{what} returned None (a missing `return`?)")
     try:
@@ -244,6 +255,8 @@ def import_submission():
     found = {}
     for filename in SETUP["files"]:
         name = os.path.splitext(filename)[0]
+        if name in sys.modules:  # a file called like a loaded module (random.py, types.py)
+            name = f"submission_{name}"
         spec = importlib.util.spec_from_file_location(name, os.path.join(folder, filename))
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
@@ -337,7 +350,8 @@ def main():
     answers, problems = plain_answers(names.pop("ANSWERS", {}))
     kinds = {n: "class" if isinstance(v, type) else "function" if callable(v) else "other"
              for n, v in names.items()}
-    send({"names": kinds, "answers": answers, "answer_problems": problems})
+    send({"names": kinds, "answers": answers, "answer_problems": problems,
+          "limits_refused": LIMITS_REFUSED})
     objects = {}
     while True:
         request, arrays = receive()

@@ -66,8 +66,9 @@ class StudentError(Exception):
     """The student's code raised; ``kind`` is exception, todo, memory, exit, blocked, syntax."""
 
     def __init__(self, meta):
-        super().__init__(meta["error"])
-        self.kind, self.text, self.where = meta["kind"], meta["error"], meta.get("where", "")
+        super().__init__(str(meta["error"]))
+        self.kind, self.text = str(meta.get("kind", "exception")), str(meta["error"])[:500]
+        self.where = str(meta.get("where", ""))[:200]
 
 
 def forbidden_text(attempts):
@@ -167,6 +168,7 @@ class Child:
         self.attempts = []  # (category, text), every refusal so far
         self.import_error = None
         self.names, self.answers, self.answer_problems = {}, {}, []
+        self.limits_refused = []  # limits this system would not set (reported)
         self._id = 0
         self.item_deadline = None  # set by start_item: one wall-clock deadline per item
         os.mkdir(os.path.join(self.folder, "submission"))
@@ -210,13 +212,25 @@ class Child:
             else:
                 self.import_error = ("error", f"{meta['error']} ({where})")
             return
-        self.names = {str(k): str(v) for k, v in dict(meta.get("names", {})).items()}
-        answers = meta.get("answers", {})
-        self.answers = {str(k): float(v) for k, v in dict(answers).items()
-                        if isinstance(v, (int, float)) and not isinstance(v, bool)}
-        self.answer_problems = [str(p) for p in meta.get("answer_problems", [])][:50]
+        try:  # a submission can write into the channel: nothing here is trusted
+            self.names = {str(k): str(v) for k, v in dict(meta.get("names", {})).items()}
+            self.answers = {str(k): float(v) for k, v in dict(meta.get("answers", {})).items()
+                            if isinstance(v, (int, float)) and not isinstance(v, bool)}
+            self.answer_problems = [str(p) for p in meta.get("answer_problems", [])][:50]
+            self.limits_refused = [str(p) for p in meta.get("limits_refused", [])]
+        except (TypeError, ValueError, AttributeError):
+            self.close_with(("crashed", "sent an unreadable answer while being imported: the "
+                                        "submission wrote to the grader's channel"))
 
     # -- lifecycle ---------------------------------------------------------------------------
+
+    def close_with(self, verdict):
+        """Stop the child; every later request gets ``verdict`` (status, text)."""
+        self.import_error = verdict
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
     @property
     def alive(self):
@@ -286,6 +300,8 @@ class Child:
             if ready:
                 try:
                     data = data[os.write(fd, data):]
+                except BlockingIOError:
+                    continue
                 except BrokenPipeError:
                     self._gone()
 
@@ -324,7 +340,8 @@ class Child:
         except Exception as err:  # noqa: BLE001 - anything malformed is the child's fault
             self._die("crashed", f"sent an unreadable answer ({type(err).__name__}): the "
                                  "submission wrote to the grader's channel")
-        for item in meta.get("attempts", [])[len(self.attempts):]:
+        attempts = meta.get("attempts")
+        for item in (attempts if isinstance(attempts, list) else [])[len(self.attempts):]:
             if isinstance(item, list) and len(item) == 2:
                 self.attempts.append((str(item[0]), str(item[1])[:300]))
         for name, array in arrays.items():
@@ -332,8 +349,9 @@ class Child:
                 self._die("crashed", f"sent {name} of dtype {array.dtype}")
         return meta, arrays
 
-    def request(self, meta, arrays=None, cpu=None):
-        """Send one request and return ``(meta, arrays)``; raises StudentError or ChildGone."""
+    def request(self, meta, arrays=None, cpu=None, expect=()):
+        """Send one request and return ``(meta, arrays)``, ``arrays`` holding the names in
+        ``expect``; raises StudentError or ChildGone."""
         if self.import_error is not None:
             raise ChildGone(*self.import_error)
         if not self.alive:
@@ -343,6 +361,10 @@ class Child:
         answer, out = self._receive(deadline)
         if "error" in answer:
             raise StudentError(answer)
+        missing = [k for k in expect if k not in out]
+        if missing:
+            self._die("crashed", f"sent an answer without {missing[0]}: the submission wrote "
+                                 "to the grader's channel")
         return answer, out
 
     def start_item(self, cpu=None):
@@ -369,7 +391,7 @@ class RemoteLayer:
         meta, arrays = child.request({"op": "new", "id": self.id, "name": name,
                                       "args": list(args), "kwargs": kwargs,
                                       "rng_seed": rng_seed})
-        self.params_type = meta.get("params_type", "?")
+        self.params_type = str(meta.get("params_type", "?"))
         self.params = {k[len("params."):]: v for k, v in arrays.items()}
         self.grads, self.grads_type = {}, "?"
         self.input_changed = False
@@ -388,15 +410,17 @@ class RemoteLayer:
             arrays["labels"] = labels
         if self._send_params:
             arrays.update({f"params.{k}": v for k, v in self.params.items()})
-        _, out = self.child.request({"op": "forward", "id": self.id}, arrays)
+        _, out = self.child.request({"op": "forward", "id": self.id}, arrays,
+                                    expect=("out", "x_after"))
         after = out["x_after"]
         self.input_changed = after.shape != x.shape or not np.array_equal(after, x)
         return out["out"]
 
     def backward(self, dout=None):
         arrays = {} if dout is None else {"dout": dout}
-        meta, out = self.child.request({"op": "backward", "id": self.id}, arrays)
-        self.grads_type = meta.get("grads_type", "?")
+        meta, out = self.child.request({"op": "backward", "id": self.id}, arrays,
+                                       expect=("dx",))
+        self.grads_type = str(meta.get("grads_type", "?"))
         self.grads = {k[len("grads."):]: v for k, v in out.items() if k.startswith("grads.")}
         return out["dx"]
 
@@ -410,5 +434,6 @@ def call(child, name, *args):
             specs.append({"array": f"a{i}"})
         else:
             specs.append({"value": a})
-    _, out = child.request({"op": "call", "name": name, "args": specs}, arrays)
+    _, out = child.request({"op": "call", "name": name, "args": specs}, arrays,
+                           expect=("out",))
     return out["out"]
