@@ -315,6 +315,25 @@ def test_questions_module_absent_is_skipped(tmp_path, monkeypatch):
     path = write(tmp_path, "answers", 'ANSWERS = {"q1": 1.0}\n', base="")
     with pytest.raises(UserError, match="defines none"):
         grade_submission(path)
+    assert rows(grade_submission(SOLUTIONS, only=["ReLU"]))["ReLU"]["status"] == "pass"
+    config = tmp_path / "hw.json"
+    config.write_text('{"items": {"questions": {"points": 2}}}')
+    with pytest.raises(UserError, match="no alexnet_np/tools/questions.py"):
+        grade_submission(path, load_settings(str(config)))
+
+
+def test_questions_only_when_the_assignment_lists_them(tmp_path, monkeypatch):
+    stub = types.ModuleType("alexnet_np.tools.questions")
+    stub.QUESTIONS = {"q1": "6 x 7?"}
+    stub.check_answers = lambda answers: [(k, v == 42, "no") for k, v in answers.items()]
+    monkeypatch.setitem(sys.modules, "alexnet_np.tools.questions", stub)
+    path = write(tmp_path, "both", 'ANSWERS = {"q1": 42}\n')
+    config = tmp_path / "hw.json"
+    config.write_text('{"items": {"ReLU": {}}}')
+    assert list(rows(grade_submission(path, load_settings(str(config))))) == ["ReLU"]
+    config.write_text('{"items": {"ReLU": {}, "questions": {"points": 3}}}')
+    report = grade_submission(path, load_settings(str(config)))
+    assert list(rows(report)) == ["ReLU", "question q1"] and report["score"] == 4
 
 
 CONFIG = """

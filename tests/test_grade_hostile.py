@@ -1,6 +1,6 @@
 """Hostile submissions: each ends in a clear verdict within its limits, with a non-zero exit
 status and the instructor's files untouched. The grader runs from a temporary working folder
-holding a canary file; CPU limits are small (2 s) to keep these tests fast."""
+holding a canary file; CPU limits are small (0.5 to 2 s) to keep these tests fast."""
 
 import json
 import os
@@ -51,19 +51,21 @@ def untouched(folder, canary):
 
 def test_endless_loop_at_import(tmp_path, instructor, capsys):
     path = submit(tmp_path, "while True:\n    pass\n")
-    rows, _ = grade(path)
-    assert rows["import"]["status"] == "timeout" and "imported" in rows["import"]["hint"]
+    start = time.monotonic()
+    assert main(["grade", path, "--timeout", "1", "--json"]) == 1
+    assert time.monotonic() - start < BOUND
+    report = json.loads(capsys.readouterr().out)
+    assert report["import"]["status"] == "timeout" and not report["passed"]
+    hint = report["items"][0]["hint"]
     # CPU time on a quiet machine; wall-clock time first when other work shares the CPUs
-    assert "CPU time" in rows["import"]["hint"] or "wall-clock" in rows["import"]["hint"]
-    assert main(["grade", path, "--timeout", "2", "--json"]) == 1
-    assert json.loads(capsys.readouterr().out)["import"]["status"] == "timeout"
+    assert "imported" in hint and ("CPU time" in hint or "wall-clock" in hint)
     untouched(*instructor)
 
 
 def test_endless_loop_in_backward_costs_that_item_only(tmp_path, instructor):
     path = submit(tmp_path, "class ReLU(ReLU):\n    def backward(self, dout):\n"
                             "        while True:\n            pass\n")
-    rows, _ = grade(path, only=["ReLU", "Flatten"])
+    rows, _ = grade(path, only=["ReLU", "Flatten"], settings=Settings(cpu=1.0))
     assert rows["ReLU"]["status"] == "timeout"
     assert "CPU time" in rows["ReLU"]["hint"] or "wall-clock" in rows["ReLU"]["hint"]
     assert rows["Flatten"]["status"] == "pass"
@@ -72,7 +74,7 @@ def test_endless_loop_in_backward_costs_that_item_only(tmp_path, instructor):
 def test_sleeping_forever_hits_the_wall_clock(tmp_path, instructor):
     path = submit(tmp_path, "import time\n\nclass ReLU(ReLU):\n"
                             "    def backward(self, dout):\n        time.sleep(600)\n")
-    rows, _ = grade(path, only=["ReLU"], settings=Settings(cpu=1.0, memory_mb=1024))
+    rows, _ = grade(path, only=["ReLU"], settings=Settings(cpu=0.5))
     assert rows["ReLU"]["status"] == "timeout" and "wall-clock" in rows["ReLU"]["hint"]
 
 

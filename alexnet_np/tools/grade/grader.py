@@ -138,6 +138,8 @@ def _question_items(child, questions, settings):
     """One row per question: ``check_answers`` gets plain floats read back from the child."""
     if questions is None:
         return []
+    if settings.items is not None and settings.questions_points is None:
+        return []  # an assignment without questions
     points = settings.questions_points if settings.questions_points is not None else 1.0
     if settings.questions_points is None and not child.answers and not child.answer_problems:
         return []  # practising without answers: the questions are not graded
@@ -179,6 +181,9 @@ def grade_submission(path, settings=None, only=None, protect=()):
         names = [n for n in names if n in only]
     names = [n for n in ITEMS if n in names]
     questions = load_questions() if not only else None
+    if questions is None and settings.questions_points is not None and not only:
+        raise UserError("the configuration grades questions, but this alexnet-np has no "
+                        "alexnet_np/tools/questions.py")
     limits = Limits(cpu=settings.cpu, memory_mb=settings.memory_mb, file_mb=settings.file_mb,
                     user=settings.user)
     session = Session(files, names + ["ANSWERS"], limits, len(names) + 1, settings, protect)
