@@ -24,6 +24,7 @@ from alexnet_np.tools.grade import (
 )
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+TOML = pytest.mark.skipif(sys.version_info < (3, 11), reason="TOML files need Python 3.11")
 EXERCISES = os.path.join(HERE, "..", "lessons", "exercises")
 SOLUTIONS = os.path.join(EXERCISES, "solutions.py")
 with open(SOLUTIONS) as _f:
@@ -360,6 +361,7 @@ points = 5
 """
 
 
+@TOML
 def test_instructor_file_hidden_cases_and_points(tmp_path):
     config = tmp_path / "hidden.toml"
     config.write_text(CONFIG)
@@ -382,6 +384,7 @@ def test_instructor_file_hidden_cases_and_points(tmp_path):
     assert report["max_score"] == 3 and not report["passed"]
 
 
+@TOML
 @pytest.mark.parametrize("text, message", [
     ("[items.Conv3d]\npoints = 1\n", "unknown item 'Conv3d'"),
     ("[items.Conv2d]\ncases = [{n = 2, kernel = 3}]\n", "unknown keys ['kernel']"),
@@ -420,6 +423,7 @@ def test_json_even_when_grading_cannot_start(tmp_path, capsys):
     assert out["passed"] is False and "does not exist" in out["error"]
 
 
+@TOML
 def test_batch_grades_a_folder_into_csv_and_reports(tmp_path, capsys):
     folder = tmp_path / "submissions"
     folder.mkdir()
