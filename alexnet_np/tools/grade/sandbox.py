@@ -187,7 +187,7 @@ class Child:
             for folder, _, names in os.walk(self.folder):
                 for path in [folder] + [os.path.join(folder, n) for n in names]:
                     os.chown(path, *limits.user)
-        self.log = open(os.path.join(self.folder, "stderr.txt"), "wb")  # noqa: SIM115
+        self.log = open(os.path.join(self.folder, "stderr.txt"), "wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-B", "runner.py", json.dumps(setup)], cwd=self.folder,
             env=_environment(self.folder), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -337,7 +337,7 @@ class Child:
             meta = json.loads(str(arrays.pop("meta")))
             if not isinstance(meta, dict):
                 raise ValueError("meta is not a dict")
-        except Exception as err:  # noqa: BLE001 - anything malformed is the child's fault
+        except Exception as err:  # anything malformed is the child's fault
             self._die("crashed", f"sent an unreadable answer ({type(err).__name__}): the "
                                  "submission wrote to the grader's channel")
         attempts = meta.get("attempts")
