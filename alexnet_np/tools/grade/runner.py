@@ -35,8 +35,10 @@ import struct
 import sys
 import traceback
 
-SETUP = json.loads(sys.argv[1])
 MB = 1024 * 1024
+# Set when the runner starts (the block at the end); importing this module runs nothing.
+SETUP = {}  # the parent's settings: limits, files, names wanted, blocked modules, paths
+ATTEMPTS = []  # what the audit hook refused: [(category, text)]
 
 
 def set_limits():
@@ -59,23 +61,6 @@ def set_limits():
     return refused
 
 
-LIMITS_REFUSED = set_limits()
-sys.dont_write_bytecode = True
-CHANNEL_IN = os.fdopen(os.dup(0), "rb", buffering=0)
-CHANNEL_OUT = os.fdopen(os.dup(1), "wb", buffering=0)
-_devnull = os.open(os.devnull, os.O_RDONLY)
-os.dup2(_devnull, 0)
-os.dup2(2, 1)
-sys.stdin = open(os.devnull)  # lives as long as the process
-
-import numpy as np  # noqa: E402 - only after the limits are in place
-
-ASARRAY, SAVEZ, LOAD, ARRAY = np.asarray, np.savez, np.load, np.array
-DEFAULT_RNG, ERRSTATE = np.random.default_rng, np.errstate
-FOLDER = os.path.realpath(os.getcwd())
-ATTEMPTS = []  # what the audit hook refused: [(category, text)]
-
-
 class SandboxViolation(PermissionError):
     """Raised by the audit hook: the submission tried something the grader does not allow."""
 
@@ -90,9 +75,6 @@ PROCESS_EVENTS = {"os.fork", "os.forkpty", "os.exec", "os.posix_spawn", "os.spaw
 PATH_EVENTS = {"os.remove": 1, "os.rmdir": 1, "os.mkdir": 1, "os.chmod": 1, "os.chown": 1,
                "os.truncate": 1, "os.utime": 1, "shutil.rmtree": 1, "os.rename": 2,
                "os.link": 2, "os.symlink": 2}
-BLOCKED = set(SETUP["blocked_modules"])
-PROTECTED = [os.path.realpath(p) for p in SETUP["protected"]]
-REFERENCE = set(SETUP["reference_modules"])
 
 
 def _real(path):
@@ -367,6 +349,24 @@ def main():
 
 
 if __name__ == "__main__":
+    # Steps 1 to 3 of the module docstring, before anything else.
+    SETUP = json.loads(sys.argv[1])
+    LIMITS_REFUSED = set_limits()
+    sys.dont_write_bytecode = True
+    CHANNEL_IN = os.fdopen(os.dup(0), "rb", buffering=0)
+    CHANNEL_OUT = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    os.dup2(2, 1)
+    sys.stdin = open(os.devnull)  # lives as long as the process
+
+    import numpy as np  # only after the limits are in place
+
+    ASARRAY, SAVEZ, LOAD, ARRAY = np.asarray, np.savez, np.load, np.array
+    DEFAULT_RNG, ERRSTATE = np.random.default_rng, np.errstate
+    FOLDER = os.path.realpath(os.getcwd())
+    BLOCKED = set(SETUP["blocked_modules"])
+    PROTECTED = [os.path.realpath(p) for p in SETUP["protected"]]
+    REFERENCE = set(SETUP["reference_modules"])
     main()
     CHANNEL_OUT.flush()
     os._exit(0)  # no interpreter shutdown: nothing the submission registered runs after us
