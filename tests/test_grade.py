@@ -30,7 +30,7 @@ SOLUTIONS = os.path.join(EXERCISES, "solutions.py")
 with open(SOLUTIONS) as _f:
     SOLVED = _f.read()  # an independent implementation of every layer: the base of the bugs
 
-# The two loop exercises, solved here (lessons/exercises/conv2d_loops.py and col2im.py are the
+# The two loop exercises, solved here (conv2d_loops.py and col2im.py in lessons/exercises/ are the
 # students' templates); the bugs below are small edits of these.
 CONV_LOOPS = """
 def conv2d_forward_loops(x, W, b, stride, padding, groups):
