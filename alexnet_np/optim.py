@@ -153,6 +153,18 @@ class Warmup:
     def lr(self):
         return self.schedule.lr
 
+    @lr.setter
+    def lr(self, value):
+        self.schedule.lr = value
+
+    @property
+    def base_lr(self):
+        return self.schedule.base_lr  # AttributeError for the plateau schedule, which has none
+
+    @base_lr.setter
+    def base_lr(self, value):
+        self.schedule.base_lr = value
+
     def lr_at(self, step):
         if self.steps <= 0:
             return self.schedule.lr

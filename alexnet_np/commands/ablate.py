@@ -1,13 +1,15 @@
 """``alexnet-np ablate``: the paper's ablations (sec. 3, 4) at small scale, one command."""
 
 import dataclasses
+import os
 import shlex
 import sys
 import time
 
+from ..errors import UserError
 from ..model import PRESETS
 from ..tools.ablate import QUICK, VARIANT_NAMES, StudySettings, run_seeds
-from .common import positive_int
+from .common import nonnegative_int, positive_int
 
 D = StudySettings()
 
@@ -32,7 +34,7 @@ def add_parser(sub):
                    help=f"epochs per variant (default {D.epochs})")
     p.add_argument("--batch-size", type=positive_int, default=D.batch_size)
     p.add_argument("--lr", type=float, default=D.lr, help=f"learning rate (default {D.lr})")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1], metavar="SEED",
+    p.add_argument("--seeds", type=nonnegative_int, nargs="+", default=[0, 1], metavar="SEED",
                    help="run the whole study once per seed (default: 0 1); with several, "
                         "OUT/seed<N>/ per seed and a side-by-side OUT/ablation.md")
     p.add_argument("--quick", action="store_true",
@@ -60,6 +62,8 @@ def add_parser(sub):
 
 
 def run(args):
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise UserError(f"--out {args.out} is a file; choose a folder for the study")
     study = StudySettings(
         out=args.out, data=args.data, arch=args.arch, epochs=args.epochs,
         batch_size=args.batch_size, lr=args.lr, seed=args.seeds[0],

@@ -11,8 +11,12 @@ import os
 
 import numpy as np
 
+from ..checkpoint import read_metrics
 from ..errors import UserError
-from .common import positive_int
+from ..model import AlexNet, config_from_dict
+from ..train import load_for_inference
+from .common import check_output_file, nonnegative_int, positive_int
+from .evaluate import dataset_for
 
 
 def add_parser(sub):
@@ -40,7 +44,8 @@ def add_parser(sub):
                    help="neighbours per query (default 5, as in the paper)")
     n.add_argument("--max-train", type=int, default=0,
                    help="search only the first N training images (default all)")
-    n.add_argument("--seed", type=int, default=0, help="which val images are drawn")
+    n.add_argument("--seed", type=nonnegative_int, default=0,
+                   help="which val images are drawn")
     n.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     n.set_defaults(func=run_neighbors)
 
@@ -76,27 +81,13 @@ def add_parser(sub):
     h.set_defaults(func=run_health)
 
 
-def _checkpoint_path(path):
-    if not os.path.isfile(path):
-        raise UserError(f"checkpoint '{path}' does not exist")
-    return path
-
-
-def _out_dir_ok(out):
-    folder = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(folder):
-        raise UserError(f"cannot write {out}: folder {folder} does not exist")
-
-
 def run_filters(args):
-    from ..checkpoint import load_checkpoint
+    # matplotlib: imported only when a figure is asked for (CLI start-up time)
     from ..tools.visualize import filters_figure
 
-    _out_dir_ok(args.out)
-    params, _, meta, _ = load_checkpoint(_checkpoint_path(args.checkpoint))
-    if "conv1.W" not in params:
-        raise UserError(f"{args.checkpoint} has no conv1 weights")
-    W = params["conv1.W"]  # (K, 3, kh, kw)
+    check_output_file(args.out)
+    model, _, meta, _ = load_for_inference(args.checkpoint, fast=True)  # arrays checked
+    W = model.params["conv1.W"]  # (K, 3, kh, kw)
     grouped = bool(meta.get("model", {}).get("grouped", True))
     name = meta.get("model", {}).get("name", "?")
     stats = filters_figure(W, args.out, grouped,
@@ -135,14 +126,14 @@ def run_filters(args):
 def _distance_from_init(W, meta):
     """(per-half stats of conv1 at initialisation, ||W - W0|| / ||W0||), rebuilding W0 the way
     ``alexnet_np.train`` does (``AlexNet(cfg, rng=default_rng(seed))``); None if unknown."""
-    from ..model import AlexNet, config_from_dict
+    # matplotlib: imported only when a figure is asked for (CLI start-up time)
     from ..tools.visualize import filter_stats
 
     try:
         cfg = config_from_dict(meta["model"])
         seed = int(meta["settings"]["seed"])
         W0 = AlexNet(cfg, rng=np.random.default_rng(seed)).params["conv1.W"]
-    except Exception:  # noqa: BLE001 - a foreign or older checkpoint: just skip the remark
+    except Exception:  # a foreign or older checkpoint: just skip the remark
         return None
     if W0.shape != W.shape:
         return None
@@ -151,12 +142,11 @@ def _distance_from_init(W, meta):
 
 
 def run_neighbors(args):
+    # matplotlib: imported only when a figure is asked for (CLI start-up time)
     from ..tools.visualize import neighbors, neighbors_figure, neighbors_text
-    from ..train import load_for_inference
-    from .evaluate import dataset_for
 
-    _out_dir_ok(args.out)
-    model, stepper, meta, _ = load_for_inference(_checkpoint_path(args.checkpoint), args.device)
+    check_output_file(args.out)
+    model, stepper, meta, _ = load_for_inference(args.checkpoint, args.device, fast=True)
     ds = dataset_for(meta, args.data, verbose=False)
     if list(ds.classes) != list(meta["classes"]):
         raise UserError(f"the data has classes {ds.classes[:5]}... but the checkpoint was "
@@ -181,14 +171,14 @@ def run_neighbors(args):
 
 
 def run_curves(args):
+    # matplotlib: imported only when a figure is asked for (CLI start-up time)
     from ..tools.plots import plot_curves
 
     if not os.path.isfile(os.path.join(args.run_dir, "metrics.jsonl")):
         raise UserError(f"{args.run_dir} has no metrics.jsonl; pass a run folder written by "
                         "`alexnet-np train`")
     if args.out:
-        _out_dir_ok(args.out)
-    from ..checkpoint import read_metrics
+        check_output_file(args.out)
     epochs = [r for r in read_metrics(args.run_dir) if r.get("type") == "epoch"]
     for r in epochs:
         print(f"epoch {r['epoch']}: train loss {r['loss']:.4f}, val top-1 error "
@@ -203,7 +193,7 @@ def run_health(args):
     from ..train import TrainSettings
     from .train import default_flip
 
-    _out_dir_ok(args.out)
+    check_output_file(args.out)
     overrides = {k: v for k, v in (("init", args.init), ("activation", args.activation),
                                    ("input_scale", args.input_scale)) if v is not None}
     settings = TrainSettings(data=args.data, arch=args.arch, lr=args.lr,

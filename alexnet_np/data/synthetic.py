@@ -10,8 +10,8 @@ The first seven are solid shapes; the last three are squares that differ only in
 draws its own position, size, rotation and colours, so colour is no cue to the class. The
 background is a two-colour gradient with low-frequency blotches, crossed by up to two random
 lines; Gaussian pixel noise of random strength goes on last. (``DISTRACTOR_PROB`` and
-``BLOB_PROB`` can add small shapes of other classes and blobs to make the set harder.) A small CNN learns the classes; a linear model on pixels does
-poorly (see ``docs/data.md`` for numbers), and random crops, flips and dropout help.
+``BLOB_PROB`` can add small shapes of other classes and blobs to make the set harder.) A small
+CNN learns the classes; a linear model on pixels does poorly (``docs/data.md``).
 
 Image ``i`` of a split is a pure function of ``(seed, split, i, size)``: it has its own
 ``numpy.random.Generator`` seeded with ``[seed, split_code, i]``, so the sets are reproducible
