@@ -172,7 +172,8 @@ widths = {"channels": (16, 32, 32, 32, 32), "hidden": (64, 64)}
 records = {}
 for label, fc8_std, warmup in [("old", 0.0, 0), ("new", 0.01, 20)]:
     hs = TrainSettings(arch="micro", lr=0.02, batch_size=32, warmup_steps=warmup, flip=False,
-                       progress=False, model_overrides={**widths, "fc8_init_std": fc8_std})
+                       progress=False, fast=False,  # the NumPy reference layers
+                       model_overrides={**widths, "fc8_init_std": fc8_std})
     records[label] = health_run(hs, steps=hsteps, dataset=hds, log=lambda m: None)
 
 upper = ("relu3", "relu4", "relu5")

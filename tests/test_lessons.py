@@ -23,9 +23,9 @@ import book  # noqa: E402  (lessons/book.py: the notebook executor and the book 
 
 LESSONS = book.lesson_paths()
 IDS = [os.path.basename(p) for p in LESSONS]
-# Lessons another branch is rewriting into the notebook format (issue 12's lessons 03 and 14):
-# strict xfail, so that this list must be emptied when the new versions land.
-PENDING = {"03_relu_vs_tanh.py", "14_what_it_learned.py"}
+# Lessons another branch is rewriting into the notebook format: strict xfail, so that this list
+# must be emptied when the new versions land (issue 12's lessons 03 and 14 have landed).
+PENDING = set()
 PARAMS = [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="old format, pending"))
           if os.path.basename(p) in PENDING else p for p in LESSONS]
 SHOW = re.compile(r"""C\.show\([^,]+,\s*f?["']([^"']+)["']""")
