@@ -27,6 +27,7 @@ from numba import cuda
 from ..model import build_model
 from ..optim import SGD
 from .common import device_name, require_gpu, simulator
+from .gemm import VERSIONS as GEMM_VERSIONS
 from .stepper import CudaStepper
 
 
@@ -48,7 +49,7 @@ def _batch(model, n, rng):
 
 
 def bench_cuda(arch="paper", batch_size=128, steps=10, compare_torch=True,
-               conv_version="gemm", gemm_version="tiled"):
+               conv_version="gemm", gemm_version="tiled128"):
     """Time training and inference of ``arch`` on the GPU; see the module docstring."""
     require_gpu()
     model = build_model(arch, seed=0)
@@ -172,7 +173,8 @@ def _main(argv=None):
     parser.add_argument("--batch-size", type=int, default=2 if simulator() else 128)
     parser.add_argument("--steps", type=int, default=1 if simulator() else 10)
     parser.add_argument("--conv", default="gemm", choices=["gemm", "naive"])
-    parser.add_argument("--gemm", default="tiled", choices=["tiled", "naive"])
+    parser.add_argument("--gemm", default="tiled128", choices=list(GEMM_VERSIONS),
+                        help="v1 naive, v2 tiled, v3 tiled128 (default)")
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args(argv)

@@ -263,10 +263,11 @@ class ConvWorkspace:
         self.mat = empty((geo.f, geo.p))
 
 
-def conv2d_forward(out, x, W, b, geo, version="gemm", ws=None):
+def conv2d_forward(out, x, W, b, geo, version="gemm", ws=None, gemm_version="tiled128"):
     """``out (N, F, OH, OW) = conv(x (N, C, H, W), W (F, C/g, KH, KW)) + b``.
 
-    The GEMM version leaves im2col(x) in ``ws.cols`` for the backward pass.
+    The GEMM version leaves im2col(x) in ``ws.cols`` for the backward pass; ``gemm_version``
+    picks its GEMM (``gemm.VERSIONS``).
     """
     s, p = geo.stride, geo.padding
     if version == "naive":
@@ -277,14 +278,14 @@ def conv2d_forward(out, x, W, b, geo, version="gemm", ws=None):
     ws = ws or ConvWorkspace(geo)
     im2col_kernel[grid_1d(ws.cols.size)](ws.cols, x, geo.kh, geo.kw, s, p, geo.oh, geo.ow)
     w_mat = W.reshape(geo.f, geo.k)  # (F, K)
-    for g in range(geo.groups):
-        fs = slice(g * geo.fg, (g + 1) * geo.fg)
-        gemm(ws.mat[fs], w_mat[fs], ws.cols[g * geo.k:(g + 1) * geo.k])  # (Fg, P)
+    # per group g: mat[g] (Fg, P) = W[g] (Fg, K) @ cols[g] (K, P)
+    gemm(ws.mat, w_mat, ws.cols, version=gemm_version, groups=geo.groups)
     mat_to_nchw_kernel[grid_1d(out.size)](out, ws.mat, b)
     return out
 
 
-def conv2d_backward(dx, dW, db, dout, x, W, geo, version="gemm", ws=None):
+def conv2d_backward(dx, dW, db, dout, x, W, geo, version="gemm", ws=None,
+                    gemm_version="tiled128"):
     """Fill ``dW``, ``db`` and (unless ``dx`` is None: conv1 needs no input gradient) ``dx``.
 
     The GEMM version needs the ``ws`` of the forward pass (its ``cols``); it overwrites them.
@@ -302,13 +303,10 @@ def conv2d_backward(dx, dW, db, dout, x, W, geo, version="gemm", ws=None):
     sum_rows(db, ws.mat)
     w_mat = W.reshape(geo.f, geo.k)
     dw_mat = dW.reshape(geo.f, geo.k)
-    for g in range(geo.groups):
-        fs, ks = slice(g * geo.fg, (g + 1) * geo.fg), slice(g * geo.k, (g + 1) * geo.k)
-        gemm(dw_mat[fs], ws.mat[fs], ws.cols[ks], trans_b=True)  # (Fg, P) @ (P, K)
-    if dx is not None:
-        for g in range(geo.groups):
-            fs, ks = slice(g * geo.fg, (g + 1) * geo.fg), slice(g * geo.k, (g + 1) * geo.k)
-            gemm(ws.cols[ks], w_mat[fs], ws.mat[fs], trans_a=True)  # dcols (K, P)
+    # per group g: dW[g] (Fg, K) = dmat[g] (Fg, P) @ cols[g]^T (P, K)   (split-K in v3)
+    gemm(dw_mat, ws.mat, ws.cols, trans_b=True, version=gemm_version, groups=geo.groups)
+    if dx is not None:  # per group g: dcols[g] (K, P) = W[g]^T (K, Fg) @ dmat[g] (Fg, P)
+        gemm(ws.cols, w_mat, ws.mat, trans_a=True, version=gemm_version, groups=geo.groups)
         col2im_kernel[grid_1d(dx.size)](dx, ws.cols, geo.kh, geo.kw, s, p, geo.oh, geo.ow)
     return dx, dW, db
 
@@ -326,10 +324,11 @@ def _check(geo, rng, repeat, tol=1e-4):
     d_x, d_W, d_b, d_dout = to_device(x), to_device(Wt), to_device(bt), to_device(dout)
     d_out, d_dx, d_dW, d_db = (empty(a.shape) for a in (out_ref, x, Wt, bt))
     ws = ConvWorkspace(geo)
-    for v in VERSIONS:
-        fwd = lambda v=v: conv2d_forward(d_out, d_x, d_W, d_b, geo, v, ws)  # noqa: E731
-        bwd = lambda v=v: conv2d_backward(d_dx, d_dW, d_db, d_dout, d_x, d_W, geo, v,  # noqa: E731
-                                          ws)
+    for v, gv in (("naive", "naive"), ("gemm", "tiled"), ("gemm", "tiled128")):
+        fwd = lambda v=v, gv=gv: conv2d_forward(d_out, d_x, d_W, d_b, geo, v, ws, gv)  # noqa: E731
+        bwd = lambda v=v, gv=gv: conv2d_backward(d_dx, d_dW, d_db, d_dout, d_x,  # noqa: E731
+                                                 d_W, geo, v, ws, gv)
+        v = v if v == "naive" else f"{v}/{gv}"
         fwd()
         report(f"conv2d {v} forward", max_rel_err(d_out.copy_to_host(), out_ref), tol,
                time_call(fwd, repeat=repeat))
@@ -348,10 +347,10 @@ def _main():
     if simulator():
         geos = [ConvGeometry(2, 4, 9, 9, 6, 3, 3, 2, 1, 2)]
         repeat = 1
-    else:  # AlexNet conv1 and conv2 at batch 128
-        geos = [ConvGeometry(128, 3, 227, 227, 96, 11, 11, 4, 0, 1),
-                ConvGeometry(128, 96, 27, 27, 256, 5, 5, 1, 2, 2)]
-        repeat = 5
+    else:  # AlexNet conv1 and conv2 at batch 32 (the naive kernels take seconds at 128)
+        geos = [ConvGeometry(32, 3, 227, 227, 96, 11, 11, 4, 0, 1),
+                ConvGeometry(32, 96, 27, 27, 256, 5, 5, 1, 2, 2)]
+        repeat = 3
     for geo in geos:
         print(f"conv2d self-check: {geo}")
         _check(geo, rng, repeat, tol=1e-4 if simulator() else 1e-3)
