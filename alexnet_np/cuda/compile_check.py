@@ -4,11 +4,12 @@ Numba's simulator runs the kernels as Python, so it cannot see what only the rea
 sees: code Numba cannot type for the device (a shared-array shape that is not a literal, a
 float64 creeping into float32 math), local-memory spills, register counts that cap occupancy
 or exceed a block's budget, shared memory over 48 KB. This module compiles every kernel with
-the argument types its launcher passes (``numba.cuda.compile_ptx`` -> PTX, NVIDIA's ``ptxas``
--> machine code for sm_80 and sm_90), reads ``ptxas -v``, and counts the machine instructions
-with ``nvdisasm`` when it is installed. It needs the NVIDIA compiler wheels (the ``cuda-compile``
-extra: ``nvidia-cuda-nvcc`` carries ptxas, ``nvidia-nvvm`` libNVVM, ``nvidia-cuda-nvdisasm``
-the disassembler) and no GPU::
+the argument types its launcher passes (``numba.cuda.compile_ptx`` -> PTX for sm_80, which
+every later GPU runs; NVIDIA's ``ptxas`` -> machine code for sm_80 and sm_90), reads
+``ptxas -v``, and counts the machine instructions with ``nvdisasm`` when it is installed.
+It needs the NVIDIA compiler wheels (the ``cuda-compile`` extra: ``nvidia-cuda-nvcc``
+carries ptxas, ``nvidia-nvvm`` libNVVM, ``nvidia-cuda-nvdisasm`` the disassembler) and no
+GPU::
 
     NUMBA_ENABLE_CUDASIM=0 python -m alexnet_np.cuda.compile_check [--cc 80 90] [--json FILE]
 
@@ -162,46 +163,56 @@ def count_sass(cubin, nvdisasm):
             sum(o.startswith("LDS") for o in ops))
 
 
-def check_kernel(name, kernel, args, threads, cc, tmp, ptxas, nvdisasm=None):
-    """Compile one kernel for ``cc``; a dict of its resources and a list of problems."""
+def _problems(row, threads):
+    problems = []
+    if row["stack"] or row["spill_stores"] or row["spill_loads"]:
+        problems.append(f"local memory: {row['stack']} B stack frame, "
+                        f"{row['spill_stores']} B spill stores, {row['spill_loads']} B spill loads")
+    if row["registers"] > MAX_REGS_PER_THREAD or row["registers"] * threads > REGS_PER_SM:
+        problems.append(f"{row['registers']} registers x {threads} threads exceeds the "
+                        f"{REGS_PER_SM} of a block")
+    if row["smem"] > MAX_STATIC_SMEM:
+        problems.append(f"{row['smem']} B of shared memory exceeds 48 KB")
+    if row["ptx_f64"]:
+        problems.append(f"{row['ptx_f64']} float64 operations in the PTX (a float64 literal "
+                        f"or constant in float32 math?)")
+    return problems
+
+
+def check_kernel(name, kernel, args, threads, ccs, tmp, ptxas, nvdisasm=None):
+    """Compile one kernel to PTX once (for the lowest cc: PTX runs on every later one), then
+    to machine code for every cc in ``ccs``; one row of resources and problems per cc."""
     import numba
     from numba import cuda
 
     sig = tuple(numba.typeof(a) for a in args)
-    row = {"kernel": name, "cc": f"{cc[0]}{cc[1]}", "threads": threads, "problems": []}
+    rows = [{"kernel": name, "cc": f"{cc[0]}{cc[1]}", "threads": threads, "problems": []}
+            for cc in ccs]
     try:
-        ptx, _ = cuda.compile_ptx(kernel.py_func, sig, cc=cc,
+        ptx, _ = cuda.compile_ptx(kernel.py_func, sig, cc=min(ccs),
                                   launch_bounds=kernel.targetoptions.get("launch_bounds"))
     except Exception as err:
-        row["problems"].append(f"does not compile: {type(err).__name__}: "
-                               f"{str(err).strip().splitlines()[0][:200]}")
-        return row
-    base = os.path.join(tmp, re.sub(r"\W", "_", name) + f"_{cc[0]}{cc[1]}")
+        for row in rows:
+            row["problems"].append(f"does not compile: {type(err).__name__}: "
+                                   f"{str(err).strip().splitlines()[0][:200]}")
+        return rows
+    base = os.path.join(tmp, re.sub(r"\W", "_", name))
     with open(base + ".ptx", "w") as f:
         f.write(ptx)
-    p = subprocess.run([ptxas, f"-arch=sm_{cc[0]}{cc[1]}", "-v", base + ".ptx", "-o",
-                        base + ".cubin"], capture_output=True, text=True)
-    if p.returncode != 0:
-        row["problems"].append("ptxas failed: " + " ".join(p.stderr.split())[:300])
-        return row
-    row.update(parse_ptxas(p.stderr))
-    row["ptx_fma"] = ptx.count("fma.rn.f32")
-    row["ptx_f64"] = len(re.findall(r"\.f64\b", ptx))
-    if nvdisasm:
-        row["sass"], row["ffma"], row["lds"] = count_sass(base + ".cubin", nvdisasm)
-    if row["stack"] or row["spill_stores"] or row["spill_loads"]:
-        row["problems"].append(f"local memory: {row['stack']} B stack frame, "
-                               f"{row['spill_stores']} B spill stores, "
-                               f"{row['spill_loads']} B spill loads")
-    if row["registers"] > MAX_REGS_PER_THREAD or row["registers"] * threads > REGS_PER_SM:
-        row["problems"].append(f"{row['registers']} registers x {threads} threads exceeds "
-                               f"the {REGS_PER_SM} of a block")
-    if row["smem"] > MAX_STATIC_SMEM:
-        row["problems"].append(f"{row['smem']} B of shared memory exceeds 48 KB")
-    if row["ptx_f64"]:
-        row["problems"].append(f"{row['ptx_f64']} float64 operations in the PTX "
-                               f"(a float64 literal or constant in float32 math?)")
-    return row
+    for row in rows:
+        cubin = f"{base}_{row['cc']}.cubin"
+        p = subprocess.run([ptxas, f"-arch=sm_{row['cc']}", "-v", base + ".ptx", "-o", cubin],
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            row["problems"].append("ptxas failed: " + " ".join(p.stderr.split())[:300])
+            continue
+        row.update(parse_ptxas(p.stderr))
+        row["ptx_fma"] = ptx.count("fma.rn.f32")
+        row["ptx_f64"] = len(re.findall(r"\.f64\b", ptx))
+        if nvdisasm:
+            row["sass"], row["ffma"], row["lds"] = count_sass(cubin, nvdisasm)
+        row["problems"] += _problems(row, threads)
+    return rows
 
 
 def run(ccs=((8, 0), (9, 0)), only=None):
@@ -210,11 +221,8 @@ def run(ccs=((8, 0), (9, 0)), only=None):
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, kernel, args, threads in kernel_table():
-            if only and only not in name:
-                continue
-            for cc in ccs:
-                rows.append(check_kernel(name, kernel, args, threads, cc, tmp, ptxas,
-                                         nvdisasm))
+            if not only or only in name:
+                rows += check_kernel(name, kernel, args, threads, ccs, tmp, ptxas, nvdisasm)
     return rows
 
 
