@@ -37,7 +37,7 @@ step() {
   echo "$name rc=$rc ${limit}s-limit $((SECONDS - t0))s" | tee -a "$DIR/steps.txt"
 }
 
-{ nvidia-smi; nvidia-smi --query-gpu=name,clocks.max.sm,clocks.sm,multiprocessor_count --format=csv
+{ nvidia-smi; nvidia-smi --query-gpu=name,clocks.max.sm,clocks.sm,driver_version --format=csv
   echo "python $PY  CUDA_HOME=${CUDA_HOME:-unset}"
   $PY -c "import numba, numpy; print('numba', numba.__version__, 'numpy', numpy.__version__)"
   $PY -c "import numba_cuda; print('numba-cuda', numba_cuda.__version__)"
