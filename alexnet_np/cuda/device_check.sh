@@ -10,11 +10,19 @@
 # Results land in RESULTS_DIR (default: $OUT if set, else ./cuda_results), at most 8 files,
 # written as each step goes: a step killed by the deadline still leaves its output and its
 # exit code (124/130/137) in steps.txt. DEADLINE_S (default 420) bounds the whole script.
+# WHEELS=DIR installs the wheels in DIR first (offline, into a temporary folder put first on
+# PYTHONPATH): e.g. numpy 2.4, when the machine's numpy 2.5 breaks numba-cuda 0.30 (which
+# still refers to np.row_stack, removed in numpy 2.5).
 set -u
 PY=${PYTHON:-$(command -v python3 || command -v python)}
 DIR=${1:-${OUT:-cuda_results}}
 mkdir -p "$DIR"
 END=$((SECONDS + ${DEADLINE_S:-420}))
+if [ -n "${WHEELS:-}" ]; then
+  SITE=$(mktemp -d)
+  $PY -m pip install -q --no-index --no-deps --target "$SITE" "$WHEELS"/*.whl > "$DIR/steps.txt" 2>&1
+  export PYTHONPATH="$SITE${PYTHONPATH:+:$PYTHONPATH}"
+fi
 export PYTHONUNBUFFERED=1 NUMBA_ENABLE_CUDASIM=0 ALEXNET_NP_REQUIRE_GPU=1
 # libNVVM: numba looks in CUDA_HOME (and the NVIDIA wheels); point it at a toolkit if unset
 if [ -z "${CUDA_HOME:-}" ]; then
@@ -45,14 +53,15 @@ step() {
   $PY -c "from numba import cuda; cuda.detect()"; } > "$DIR/env.txt" 2>&1
 
 B="-m alexnet_np.cuda.bench --arch paper --batch-size 128"
-step bench_v3 150 bench_v3.txt $PY $B --steps 10 --gemm tiled128 --json "$DIR/bench_v3.json"
-step bench_v2 90 bench_v2_v1.txt $PY $B --steps 5 --gemm tiled --no-torch
-step tests 150 tests.txt $PY -m pytest tests/test_cuda_gemm.py tests/test_cuda_conv2d.py \
+step bench_v3 120 bench_v3.txt $PY $B --steps 10 --gemm tiled128 --json "$DIR/bench_v3.json"
+step bench_v2 60 bench_v2_v1.txt $PY $B --steps 5 --gemm tiled --no-torch
+step tests 120 tests.txt $PY -m pytest tests/test_cuda_gemm.py tests/test_cuda_conv2d.py \
   tests/test_cuda_stepper.py tests/test_train_cuda.py tests/test_cuda_pointwise.py \
   tests/test_cuda_lrn.py tests/test_cuda_maxpool2d.py tests/test_cuda_common.py -q \
   --durations=8
-step kernels 120 kernels.txt $PY -c "
-import importlib, traceback
+step kernels 90 kernels.txt $PY -c "
+import importlib, sys, traceback
+failed = []
 for m in ['gemm', 'conv2d', 'linear', 'maxpool2d', 'lrn', 'relu', 'dropout', 'softmax_xent',
           'reduce', 'sgd']:
     print('==', m, flush=True)
@@ -60,7 +69,10 @@ for m in ['gemm', 'conv2d', 'linear', 'maxpool2d', 'lrn', 'relu', 'dropout', 'so
         importlib.import_module('alexnet_np.cuda.' + m)._main()
     except Exception:
         traceback.print_exc()
+        failed.append(m)
+print('failed:', failed)
+sys.exit(1 if failed else 0)
 "
-step bench_v1 90 bench_v2_v1.txt $PY -m alexnet_np.cuda.bench --arch paper --batch-size 32 \
+step bench_v1 60 bench_v2_v1.txt $PY -m alexnet_np.cuda.bench --arch paper --batch-size 32 \
   --steps 1 --conv naive --gemm naive --no-torch
 echo "--- summary"; cat "$DIR/steps.txt"; tail -n 4 "$DIR/bench_v3.txt"
