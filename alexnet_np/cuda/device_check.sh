@@ -35,6 +35,7 @@ fi
 # deadline), SIGINT first so Python prints what it has, SIGKILL 10 s later; log the exit code.
 step() {
   local name=$1 limit=$2 out=$3; shift 3
+  case ",${STEPS:-all}," in *",$name,"*|",all,") ;; *) return ;; esac  # STEPS=a,b: only those
   local left=$((END - SECONDS))
   if [ "$left" -lt 15 ]; then echo "$name skipped (deadline)" >> "$DIR/steps.txt"; return; fi
   [ "$limit" -gt "$left" ] && limit=$left
@@ -75,4 +76,4 @@ sys.exit(1 if failed else 0)
 "
 step bench_v1 60 bench_v2_v1.txt $PY -m alexnet_np.cuda.bench --arch paper --batch-size 32 \
   --steps 1 --conv naive --gemm naive --no-torch
-echo "--- summary"; cat "$DIR/steps.txt"; tail -n 4 "$DIR/bench_v3.txt"
+echo "--- summary"; cat "$DIR/steps.txt"; tail -n 4 "$DIR/bench_v3.txt" 2>/dev/null

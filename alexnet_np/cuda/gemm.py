@@ -234,7 +234,7 @@ def _main():
     dC = to_device(np.zeros((M, N)))
     for v in VERSIONS:
         ms = time_call(lambda v=v: gemm(dC, dA, dB, version=v), repeat=repeat)
-        print(f"gemm {v:<9} {ms:10.3f} ms  {2 * M * N * K / ms / 1e9:8.1f} GFLOP/s")
+        print(f"gemm {v:<9} {ms:10.3f} ms  {2 * M * N * K / ms / 1e6:8.1f} GFLOP/s")
     if not simulator():
         ref = _torch_gflops(M, N, K, repeat)
         if ref is not None:
