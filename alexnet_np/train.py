@@ -264,6 +264,11 @@ def train(settings, dataset=None, log=print):
             f"{len(dataset.classes)} classes) for {s.epochs} epochs on {s.device}")
 
     stepper = make_stepper(model, optimizer, s.device, seed=s.seed, start_step=step)
+    if s.device == "cuda":  # the simulator: say how long validation will take
+        from .cuda.common import simulator_note
+        note = simulator_note(len(dataset.val_labels), mcfg.name)
+        if note:
+            log(note)
     runlog = RunLog(metrics_path)
     meta_common = {
         "model": config_to_dict(mcfg),
