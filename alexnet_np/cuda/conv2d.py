@@ -18,7 +18,8 @@ Two versions of each direction:
   dx[n, C, y, x], GATHERING from every window that covers (y, x) -- no atomics, because each
   thread writes only its own element. Backward-weights: thread per dW[f, c, u, v], summing
   over the batch and the output positions.
-- v2 ``gemm``: im2col + the tiled GEMM of ``gemm.py``. With P = N OH OW and K = Cg KH KW,
+- v2 ``gemm``: im2col + a GEMM of ``gemm.py`` (``gemm_version``: v2 ``tiled`` or v3
+  ``tiled128``, one launch for all groups). With P = N OH OW and K = Cg KH KW,
   ``cols (C KH KW, P)`` holds ``cols[c KH KW + u KW + v, n OH OW + i OW + j] =
   xp[n, c, i s + u, j s + v]``; the rows of group g are a contiguous block of K rows, so every
   group is a plain product of row blocks:
