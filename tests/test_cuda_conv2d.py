@@ -23,7 +23,7 @@ if not SIM:
 
 @pytest.mark.parametrize("version,gemm_version",
                          [("naive", "naive"), ("gemm", "tiled"), ("gemm", "tiled128")])
-@pytest.mark.parametrize("case", CASES, ids=lambda c: "x".join(map(str, c)))
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "n{}c{}-{}x{}-f{}k{}x{}-s{}p{}g{}".format(*c))
 def test_conv2d_matches_numpy(version, gemm_version, case):
     geo = ConvGeometry(*case)
     rng = np.random.default_rng(sum(case))

@@ -19,7 +19,6 @@ from alexnet_np.fast import (
     lrn_forward_fast,
     maxpool2d_backward_fast,
     maxpool2d_forward_fast,
-    to_fast,
 )
 from alexnet_np.fast.layout import order_of
 from alexnet_np.layers import (
@@ -57,7 +56,8 @@ CONV_CASES = [  # (N, C, H, W, F, K, stride, padding, groups)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("case", CONV_CASES, ids=str)
+@pytest.mark.parametrize("case", CONV_CASES,
+                         ids=lambda c: "n{}c{}-{}x{}-f{}k{}-s{}p{}g{}".format(*c))
 @pytest.mark.parametrize("layout", ["nchw", "cnhw"])
 def test_conv2d_matches_reference(case, dtype, layout):
     n, c, h, w, f, k, s, p, g = case
@@ -94,7 +94,8 @@ LRN_CASES = [  # (N, C, H, W, size, alpha, beta, k)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("case", LRN_CASES, ids=str)
+@pytest.mark.parametrize("case", LRN_CASES,
+                         ids=lambda c: "n{}c{}-{}x{}-size{}-alpha{}-beta{}-k{}".format(*c))
 @pytest.mark.parametrize("layout", ["nchw", "cnhw"])
 def test_lrn_matches_reference(case, dtype, layout):
     n, c, h, w, size, alpha, beta, k = case
@@ -121,7 +122,7 @@ POOL_CASES = [  # (N, C, H, W, kernel, stride)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("case", POOL_CASES, ids=str)
+@pytest.mark.parametrize("case", POOL_CASES, ids=lambda c: "n{}c{}-{}x{}-k{}s{}".format(*c))
 @pytest.mark.parametrize("layout", ["nchw", "cnhw"])
 @pytest.mark.parametrize("ties", [False, True])
 def test_maxpool_matches_reference(case, dtype, layout, ties):
@@ -142,15 +143,12 @@ def test_maxpool_matches_reference(case, dtype, layout, ties):
     np.testing.assert_array_equal(x, x_before)
 
 
-def test_to_fast_shares_state_and_keeps_type():
-    conv = Conv2d(4, 6, 3, padding=1, groups=2)
-    conv.needs_input_grad = False
-    fast = to_fast(conv)
-    assert isinstance(fast, FastConv2d) and isinstance(fast, Conv2d)
-    assert fast.params is conv.params and fast.grads is conv.grads
-    assert not fast.needs_input_grad
-    assert isinstance(to_fast(LocalResponseNorm()), FastLocalResponseNorm)
-    assert isinstance(to_fast(MaxPool2d(3, 2)), FastMaxPool2d)
+def test_fast_layers_are_reference_layers():
+    fast = FastConv2d(4, 6, 3, padding=1, groups=2)
+    fast.needs_input_grad = False
+    assert isinstance(fast, Conv2d)
+    assert isinstance(FastLocalResponseNorm(), LocalResponseNorm)
+    assert isinstance(FastMaxPool2d(3, 2), MaxPool2d)
     x = np.random.default_rng(3).standard_normal((2, 4, 5, 5)).astype(np.float32)
     out = fast.forward(x)
     assert out.dtype == np.float32 and out.shape == (2, 6, 5, 5)
@@ -175,15 +173,16 @@ def test_linear_matches_reference_and_reuses_grad_array(dtype):
     rng = np.random.default_rng(4)
     ref = Linear(7, 5, rng=rng, dtype=dtype)
     ref.params["b"][...] = rng.standard_normal(5)
-    fast = to_fast(ref)
-    assert isinstance(fast, FastLinear)
+    fast = FastLinear(7, 5, dtype=dtype)
+    for k, v in ref.params.items():
+        fast.params[k][...] = v
     x = rng.standard_normal((3, 7)).astype(dtype)
-    out_ref = Linear.forward(ref, x)
+    out_ref = ref.forward(x)
     out = fast.forward(x)
     close(out, out_ref, dtype)
     assert out.flags.c_contiguous
     dout = rng.standard_normal((3, 5)).astype(dtype)
-    dx_ref = Linear.backward(ref, dout)
+    dx_ref = ref.backward(dout)
     g_ref = {k: v.copy() for k, v in ref.grads.items()}
     dx = fast.backward(dout)
     close(dx, dx_ref, dtype)

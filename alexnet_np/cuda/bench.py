@@ -95,7 +95,7 @@ def bench_cuda(arch="paper", batch_size=128, steps=10, compare_torch=True,
 def bench_torch(model, batch_size, steps):
     """Training images/s of the same network in PyTorch (float32, TF32 off), or None."""
     try:
-        import torch
+        import torch  # optional: PyTorch is only the measuring stick
         from torch import nn
     except ImportError:
         return None
@@ -104,46 +104,9 @@ def bench_torch(model, batch_size, steps):
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cudnn.benchmark = True
-    from ..layers import (
-        Conv2d,
-        Dropout,
-        Flatten,
-        Linear,
-        LocalResponseNorm,
-        MaxPool2d,
-        ReLU,
-        Tanh,
-        ZeroPad2d,
-    )
+    from ..tools.bench import torch_model  # the same layers, the same weights
 
-    mods = []
-    for _, layer in model.layers:
-        # by class, not by name: the fast twins (FastConv2d, ...) subclass these
-        kind = next(c.__name__ for c in (Conv2d, ReLU, Tanh, LocalResponseNorm, MaxPool2d,
-                                         Dropout, Flatten, Linear, ZeroPad2d)
-                    if isinstance(layer, c))
-        if kind == "Conv2d":
-            mods.append(nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size,
-                                  layer.stride, layer.padding, groups=layer.groups))
-        elif kind == "ReLU":
-            mods.append(nn.ReLU())
-        elif kind == "Tanh":
-            mods.append(nn.Tanh())
-        elif kind == "LocalResponseNorm":  # torch divides alpha by size
-            mods.append(nn.LocalResponseNorm(layer.size, alpha=layer.alpha * layer.size,
-                                             beta=layer.beta, k=layer.k))
-        elif kind == "MaxPool2d":
-            mods.append(nn.MaxPool2d(layer.kernel_size, layer.stride))
-        elif kind == "Dropout":
-            mods.append(nn.Dropout(layer.p))
-        elif kind == "Flatten":
-            mods.append(nn.Flatten())
-        elif kind == "Linear":
-            mods.append(nn.Linear(layer.in_features, layer.out_features))
-        elif kind == "ZeroPad2d":
-            t, b, l_, r = layer.padding
-            mods.append(nn.ZeroPad2d((l_, r, t, b)))
-    net = nn.Sequential(*mods).cuda().float().train()
+    net = torch_model(model).cuda().float().train()
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
     loss_fn = nn.CrossEntropyLoss()
     c, s = model.cfg.in_channels, model.cfg.input_size

@@ -16,6 +16,7 @@ differ from NumPy's by an ulp (seen on an H200).
 import numpy as np
 from numba import cuda, float32
 
+from ..optim import SGD
 from .common import grid_1d, max_rel_err, report, simulator, time_call, to_device
 
 
@@ -36,8 +37,6 @@ def sgd_update(w, v, g, lr, momentum, weight_decay):
 
 
 def _main():
-    from ..optim import SGD
-
     rng = np.random.default_rng(0)
     size, repeat = (77, 1) if simulator() else (60_965_224, 20)
     w = rng.standard_normal(size).astype(np.float32)
