@@ -26,7 +26,7 @@ from numba import cuda
 
 from ..model import build_model
 from ..optim import SGD
-from .common import device_name, require_gpu, simulator
+from .common import device_name, require_gpu, simulator, torch_fp32
 from .gemm import VERSIONS as GEMM_VERSIONS
 from .stepper import CudaStepper
 
@@ -94,15 +94,11 @@ def bench_cuda(arch="paper", batch_size=128, steps=10, compare_torch=True,
 
 def bench_torch(model, batch_size, steps):
     """Training images/s of the same network in PyTorch (float32, TF32 off), or None."""
-    try:
-        import torch  # optional: PyTorch is only the measuring stick
-        from torch import nn
-    except ImportError:
+    torch = torch_fp32()
+    if torch is None:
         return None
-    if not torch.cuda.is_available():
-        return None
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
+    from torch import nn
+
     torch.backends.cudnn.benchmark = True
     from ..tools.bench import torch_model  # the same layers, the same weights
 

@@ -114,6 +114,19 @@ def time_call(fn, repeat=10, warmup=1):
     return (time.perf_counter() - t0) * 1e3 / repeat
 
 
+def torch_fp32():
+    """PyTorch with a CUDA GPU and TF32 off (the float32 measuring stick), or None."""
+    try:
+        import torch  # optional: PyTorch is only the measuring stick
+    except ImportError:
+        return None
+    if not torch.cuda.is_available():
+        return None
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    return torch
+
+
 def max_rel_err(a, b):
     """``max |a - b| / max(1, max |b|)``: the error measure every self-check prints."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)

@@ -33,7 +33,7 @@ When ``beta == 0`` C is never read, so an uninitialised (or NaN-poisoned) C is f
 import numpy as np
 from numba import cuda, float32
 
-from .common import ceil_div, max_rel_err, report, simulator, time_call, to_device
+from .common import ceil_div, max_rel_err, report, simulator, time_call, to_device, torch_fp32
 from .gemm3 import gemm_v3
 
 TILE = 16  # naive: threads per block side
@@ -181,13 +181,9 @@ VERSIONS = ("naive", "tiled", "tiled128")
 
 def _torch_gflops(M, N, K, repeat):
     """cuBLAS float32 (TF32 off) on the same card, through PyTorch if it is there, else None."""
-    try:
-        import torch
-    except ImportError:
+    torch = torch_fp32()
+    if torch is None:
         return None
-    if not torch.cuda.is_available():
-        return None
-    torch.backends.cuda.matmul.allow_tf32 = False
     a = torch.randn(M, K, device="cuda")
     b = torch.randn(K, N, device="cuda")
     a @ b

@@ -42,54 +42,42 @@ LOADS = BM * BK // THREADS  # 4 elements of each tile per thread
 MIN_SPLIT_K = 512  # a split-K chunk is at least this long (the partial write must pay off)
 
 
+@cuda.jit(device=True, inline="always")
+def _load_tile(X, reg, off, k0, k_hi, limit, tid, k_major):
+    """Stage this thread's 4 elements of one operand's tile in ``reg``: the tile's 128 rows
+    of op (rows m of op(A), or columns n of op(B)) from ``off``, its 8 k from ``k0``; zeros
+    outside (``limit`` rows, ``k_hi``). ``k_major``: X is stored (K, rows), so consecutive
+    threads read consecutive rows; else (rows, K), so 8 consecutive threads read a row's 8 k.
+    The kernels pass a compile-time constant, so only one branch is compiled."""
+    for r in range(LOADS):
+        if k_major:
+            m = tid % BM
+            kk = tid // BM + 2 * r
+        else:
+            m = tid // BK + 32 * r
+            kk = tid % BK
+        if off + m < limit and k0 + kk < k_hi:
+            reg[r] = X[k0 + kk, off + m] if k_major else X[off + m, k0 + kk]
+        else:
+            reg[r] = float32(0.0)
+
+
+@cuda.jit(device=True, inline="always")
+def _store_tile(S, reg, buf, tid, k_major):
+    """Write the staged elements into shared buffer ``buf``: S[buf, k, row]."""
+    for r in range(LOADS):
+        if k_major:
+            S[buf, tid // BM + 2 * r, tid % BM] = reg[r]
+        else:
+            S[buf, tid % BK, tid // BK + 32 * r] = reg[r]
+
+
 def _make_kernel(trans_a, trans_b):
-    """The v3 kernel for one transpose case (``trans_a``, ``trans_b`` are frozen constants)."""
+    """The v3 kernel for one transpose case (``trans_a``, ``trans_b`` are frozen constants).
 
-    @cuda.jit(device=True, inline="always")
-    def load_a(A, ra, row0, k0, k_hi, M, tid):
-        """Stage this thread's 4 elements of the op(A) tile (rows row0.., cols k0..) in ``ra``."""
-        for r in range(LOADS):
-            if trans_a:  # A stored (K, M): consecutive threads read consecutive m
-                m = tid % BM
-                kk = tid // BM + 2 * r
-            else:  # A stored (M, K): 8 consecutive threads read one row's 8 k
-                m = tid // BK + 32 * r
-                kk = tid % BK
-            if row0 + m < M and k0 + kk < k_hi:
-                ra[r] = A[k0 + kk, row0 + m] if trans_a else A[row0 + m, k0 + kk]
-            else:
-                ra[r] = float32(0.0)
-
-    @cuda.jit(device=True, inline="always")
-    def store_a(As, ra, buf, tid):
-        for r in range(LOADS):
-            if trans_a:
-                As[buf, tid // BM + 2 * r, tid % BM] = ra[r]
-            else:
-                As[buf, tid % BK, tid // BK + 32 * r] = ra[r]
-
-    @cuda.jit(device=True, inline="always")
-    def load_b(B, rb, col0, k0, k_hi, N, tid):
-        """Stage this thread's 4 elements of the op(B) tile (rows k0.., cols col0..) in ``rb``."""
-        for r in range(LOADS):
-            if trans_b:  # B stored (N, K)
-                n = tid // BK + 32 * r
-                kk = tid % BK
-            else:  # B stored (K, N)
-                n = tid % BN
-                kk = tid // BN + 2 * r
-            if col0 + n < N and k0 + kk < k_hi:
-                rb[r] = B[col0 + n, k0 + kk] if trans_b else B[k0 + kk, col0 + n]
-            else:
-                rb[r] = float32(0.0)
-
-    @cuda.jit(device=True, inline="always")
-    def store_b(Bs, rb, buf, tid):
-        for r in range(LOADS):
-            if trans_b:
-                Bs[buf, tid % BK, tid // BK + 32 * r] = rb[r]
-            else:
-                Bs[buf, tid // BN + 2 * r, tid % BN] = rb[r]
+    A is stored (K, M) when ``trans_a``; B is stored (K, N) unless ``trans_b``."""
+    a_kmajor = trans_a
+    b_kmajor = not trans_b
 
     @cuda.jit
     def kernel(C, A, B, P, M, N, K, groups, splits, k_chunk, alpha, beta):
@@ -121,17 +109,17 @@ def _make_kernel(trans_a, trans_b):
                 acc[i, j] = float32(0.0)
 
         # --- prologue: the first K step into buffer 0
-        load_a(Ag, ra, row0, k_lo, k_hi, M, tid)
-        load_b(Bg, rb, col0, k_lo, k_hi, N, tid)
-        store_a(As, ra, 0, tid)
-        store_b(Bs, rb, 0, tid)
+        _load_tile(Ag, ra, row0, k_lo, k_hi, M, tid, a_kmajor)
+        _load_tile(Bg, rb, col0, k_lo, k_hi, N, tid, b_kmajor)
+        _store_tile(As, ra, 0, tid, a_kmajor)
+        _store_tile(Bs, rb, 0, tid, b_kmajor)
         cuda.syncthreads()
         cur = 0
         for k0 in range(k_lo, k_hi, BK):
             more = k0 + BK < k_hi  # the same for every thread of the block
             if more:  # issue the next step's global loads now; they land while we compute
-                load_a(Ag, ra, row0, k0 + BK, k_hi, M, tid)
-                load_b(Bg, rb, col0, k0 + BK, k_hi, N, tid)
+                _load_tile(Ag, ra, row0, k0 + BK, k_hi, M, tid, a_kmajor)
+                _load_tile(Bg, rb, col0, k0 + BK, k_hi, N, tid, b_kmajor)
             for kk in range(BK):  # 8 rank-1 updates of the 8x8 micro-tile
                 for i in range(TM):
                     a_reg[i] = As[cur, kk, ty + 16 * i]
@@ -141,8 +129,8 @@ def _make_kernel(trans_a, trans_b):
                     for j in range(TN):
                         acc[i, j] += a_reg[i] * b_reg[j]
             if more:  # buffer 1 - cur was last read before the previous sync: free
-                store_a(As, ra, 1 - cur, tid)
-                store_b(Bs, rb, 1 - cur, tid)
+                _store_tile(As, ra, 1 - cur, tid, a_kmajor)
+                _store_tile(Bs, rb, 1 - cur, tid, b_kmajor)
             cuda.syncthreads()
             cur = 1 - cur
 
