@@ -53,7 +53,7 @@ class TrainSettings:
     momentum: float = 0.9
     weight_decay: float = 0.0005
     schedule: str = "plateau"  # plateau (the paper), step, cosine
-    warmup_steps: int = 50  # linear learning-rate warm-up over the first steps (optim.Warmup)
+    warmup_steps: int = 50  # linear lr warm-up over the first steps, at most one epoch (Warmup)
     seed: int = 0
     device: str = "cpu"  # cpu or cuda
     out: str = "runs/default"  # the run folder
@@ -69,6 +69,12 @@ class TrainSettings:
     progress: bool = True
     fast: bool = True  # the fast CPU layers (alexnet_np/fast); False: the NumPy reference layers
     model_overrides: dict = dataclasses.field(default_factory=dict)
+
+
+def warmup_steps(settings, dataset):
+    """The warm-up length: ``settings.warmup_steps``, but never longer than the first epoch."""
+    per_epoch = max(1, len(dataset.train_labels) // settings.batch_size)
+    return min(settings.warmup_steps, per_epoch)
 
 
 class TrainingDiverged(UserError):
@@ -370,7 +376,8 @@ def restore_or_start(s, dataset=None, log=print):
     run = Run(settings=s, dataset=dataset, model=model,
               optimizer=make_optimizer(model.params, s.fast, lr=s.lr, momentum=s.momentum,
                                        weight_decay=s.weight_decay),
-              schedule=make_schedule(s.schedule, s.lr, s.epochs, warmup_steps=s.warmup_steps),
+              schedule=make_schedule(s.schedule, s.lr, s.epochs,
+                                     warmup_steps=warmup_steps(s, dataset)),
               data_rng=np.random.default_rng([s.seed, 1]), log=log)
     if checkpoint is not None:
         restore(run, checkpoint, last_path)

@@ -28,7 +28,7 @@ import numpy as np
 from ..data import BatchLoader
 from ..model import AlexNet
 from ..optim import make_schedule
-from ..train import build_from_settings, load_data, make_optimizer
+from ..train import build_from_settings, load_data, make_optimizer, warmup_steps
 
 QUANTITIES = [  # (key, title, log scale)
     ("act_mean", "activation mean", False),
@@ -98,7 +98,7 @@ def health_run(settings, steps=200, dataset=None, log=print):
     model = AlexNet(cfg, rng=np.random.default_rng(s.seed), fast=s.fast)
     optimizer = make_optimizer(model.params, s.fast, lr=s.lr, momentum=s.momentum,
                                weight_decay=s.weight_decay)
-    schedule = make_schedule(s.schedule, s.lr, s.epochs, warmup_steps=s.warmup_steps)
+    schedule = make_schedule(s.schedule, s.lr, s.epochs, warmup_steps=warmup_steps(s, dataset))
     data_rng = np.random.default_rng([s.seed, 1])  # the same stream as train()
     record = {"arch": cfg.name, "init": cfg.init, "input_scale": cfg.input_scale,
               "activation": cfg.activation, "lr": s.lr, "warmup_steps": s.warmup_steps,
