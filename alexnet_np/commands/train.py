@@ -132,7 +132,8 @@ def run(args):
     out = given.pop("out", None) or default_out(args)
     if "flip" not in given and not given.get("resume"):
         given["flip"], note = default_flip(given.get("data", D.data))
-        print(note, flush=True)
+        if given.get("progress", True):  # --quiet: no chatter
+            print(note, flush=True)
     base = {}
     if given.get("resume"):  # flags not given keep the run's own values
         last = os.path.join(out, "last.npz")
