@@ -1,0 +1,93 @@
+"""One pool of worker threads for the convolutions, each running a single-threaded BLAS.
+
+A convolution is im2col (a Numba loop) followed by matrix products (BLAS). Left to
+themselves, both are parallel with pools of their own: Numba's threads run the loop, then
+OpenBLAS's threads the product, and each pool keeps spinning for a while after its part ends,
+on the very cores the other pool needs next. On a two-core machine that costs a third of the
+convolution time, and much more when the machine is shared.
+
+Here the batch is cut into JOBS (ranges of images) instead, and ``workers()`` threads each run
+whole jobs: im2col for a few images into a buffer that stays in cache, then the products for
+those images, with OpenBLAS limited to one thread in that worker
+(``openblas_set_num_threads_local``, OpenBLAS >= 0.3.27). The Numba loops called by a job are
+serial and release the GIL (``nogil=True``), as NumPy's matmul does, so the workers really
+run at the same time. One level of parallelism, no spinning pool in the way.
+
+Where NumPy's BLAS is not an OpenBLAS that offers this (MKL, Accelerate, older OpenBLAS), the
+jobs run one after the other in the calling thread and BLAS keeps its own threads: the same
+results, the old speed.
+
+The number of workers follows Numba's (``numba.get_num_threads()``, set by
+``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``): one knob for every fast layer.
+"""
+
+import ctypes
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
+
+_LOCAL_SETTERS = ("openblas_set_num_threads_local", "scipy_openblas_set_num_threads_local64_",
+                  "scipy_openblas_set_num_threads_local")
+_state = {"setter": None, "searched": False, "pool": None, "size": 0}
+_lock = threading.Lock()
+
+
+def blas_thread_setter():
+    """OpenBLAS's ``openblas_set_num_threads_local`` as a ctypes function, or None.
+
+    Found in the OpenBLAS library NumPy has loaded (listed in ``/proc/self/maps`` on Linux).
+    """
+    if _state["searched"]:
+        return _state["setter"]
+    _state["searched"] = True
+    try:
+        with open("/proc/self/maps") as f:
+            paths = sorted({line.split()[-1] for line in f
+                            if "openblas" in line.lower() and ".so" in line})
+    except OSError:
+        return None
+    for path in paths:
+        if not os.path.isfile(path):
+            continue
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in _LOCAL_SETTERS:
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
+                _state["setter"] = fn
+                return fn
+    return None
+
+
+def workers():
+    """How many worker threads the convolutions use: Numba's thread count, or 1 when BLAS
+    cannot be limited to one thread per worker."""
+    if blas_thread_setter() is None:
+        return 1
+    return max(1, numba.get_num_threads())
+
+
+def _one_blas_thread():
+    blas_thread_setter()(1)
+
+
+def run_jobs(fn, jobs):
+    """``[fn(job) for job in jobs]``, the jobs spread over the worker threads; results in
+    the order of ``jobs`` (so sums over them are the same whatever thread ran what)."""
+    n = workers()
+    if n == 1 or len(jobs) == 1:
+        return [fn(job) for job in jobs]
+    with _lock:
+        if _state["pool"] is None or _state["size"] != n:
+            if _state["pool"] is not None:
+                _state["pool"].shutdown()
+            _state["pool"] = ThreadPoolExecutor(n, thread_name_prefix="alexnet-np",
+                                                initializer=_one_blas_thread)
+            _state["size"] = n
+        pool = _state["pool"]
+    return list(pool.map(fn, jobs))
