@@ -158,7 +158,7 @@ def _buffer(shape, dtype):
 def _jobs(n):
     """At most MAX_JOBS contiguous ranges of the n images, as equal as can be."""
     bounds = np.linspace(0, n, min(n, MAX_JOBS) + 1).round().astype(int)
-    return [(int(a), int(z)) for a, z in zip(bounds[:-1], bounds[1:]) if z > a]
+    return [(int(a), int(z)) for a, z in zip(bounds[:-1], bounds[1:], strict=True) if z > a]
 
 
 def _chunks(job, rows, ohw, itemsize):

@@ -8,12 +8,13 @@ convolution time, and much more when the machine is shared.
 
 Here the batch is cut into JOBS (ranges of images) instead, and ``workers()`` threads each run
 whole jobs: im2col for a few images into a buffer that stays in cache, then the products for
-those images, with OpenBLAS limited to one thread in that worker
-(``openblas_set_num_threads_local``, OpenBLAS >= 0.3.27). The Numba loops called by a job are
-serial and release the GIL (``nogil=True``), as NumPy's matmul does, so the workers really
-run at the same time. One level of parallelism, no spinning pool in the way.
+those images, with OpenBLAS set to one thread while the jobs run (and set back after, so
+every other product, e.g. the fully connected layers', keeps all of BLAS's threads). The
+Numba loops called by a job are serial and release the GIL (``nogil=True``), as NumPy's
+matmul does, so the workers really run at the same time. One level of parallelism, no
+spinning pool in the way.
 
-Where NumPy's BLAS is not an OpenBLAS that offers this (MKL, Accelerate, older OpenBLAS), the
+Where NumPy's BLAS is not an OpenBLAS whose thread count can be set (MKL, Accelerate), the
 jobs run one after the other in the calling thread and BLAS keeps its own threads: the same
 results, the old speed.
 
@@ -28,19 +29,23 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numba
 
-_LOCAL_SETTERS = ("openblas_set_num_threads_local", "scipy_openblas_set_num_threads_local64_",
-                  "scipy_openblas_set_num_threads_local")
-_state = {"setter": None, "searched": False, "pool": None, "size": 0}
+_THREAD_FUNCTIONS = [  # (get, set) as NumPy's wheels (scipy-openblas) and plain builds name them
+    ("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
+    ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
+    ("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
+    ("openblas_get_num_threads", "openblas_set_num_threads"),
+]
+_state = {"blas": None, "searched": False, "pool": None, "size": 0}
 _lock = threading.Lock()
 
 
-def blas_thread_setter():
-    """OpenBLAS's ``openblas_set_num_threads_local`` as a ctypes function, or None.
+def blas_threads():
+    """OpenBLAS's ``(get_num_threads, set_num_threads)`` as ctypes functions, or None.
 
-    Found in the OpenBLAS library NumPy has loaded (listed in ``/proc/self/maps`` on Linux).
+    Found in the OpenBLAS library NumPy has loaded (listed in ``/proc/self/maps``, Linux).
     """
     if _state["searched"]:
-        return _state["setter"]
+        return _state["blas"]
     _state["searched"] = True
     try:
         with open("/proc/self/maps") as f:
@@ -55,30 +60,28 @@ def blas_thread_setter():
             lib = ctypes.CDLL(path)
         except OSError:
             continue
-        for name in _LOCAL_SETTERS:
-            fn = getattr(lib, name, None)
-            if fn is not None:
-                fn.argtypes, fn.restype = [ctypes.c_int], ctypes.c_int
-                _state["setter"] = fn
-                return fn
+        for get_name, set_name in _THREAD_FUNCTIONS:
+            get, put = getattr(lib, get_name, None), getattr(lib, set_name, None)
+            if get is not None and put is not None:
+                get.argtypes, get.restype = [], ctypes.c_int
+                put.argtypes, put.restype = [ctypes.c_int], None
+                _state["blas"] = (get, put)
+                return _state["blas"]
     return None
 
 
 def workers():
-    """How many worker threads the convolutions use: Numba's thread count, or 1 when BLAS
-    cannot be limited to one thread per worker."""
-    if blas_thread_setter() is None:
+    """How many worker threads the convolutions use: Numba's thread count, or 1 when BLAS's
+    thread count cannot be set."""
+    if blas_threads() is None:
         return 1
     return max(1, numba.get_num_threads())
 
 
-def _one_blas_thread():
-    blas_thread_setter()(1)
-
-
 def run_jobs(fn, jobs):
-    """``[fn(job) for job in jobs]``, the jobs spread over the worker threads; results in
-    the order of ``jobs`` (so sums over them are the same whatever thread ran what)."""
+    """``[fn(job) for job in jobs]``, the jobs spread over the worker threads with OpenBLAS on
+    one thread; results in the order of ``jobs`` (so sums over them are the same whatever
+    thread ran what)."""
     n = workers()
     if n == 1 or len(jobs) == 1:
         return [fn(job) for job in jobs]
@@ -86,8 +89,13 @@ def run_jobs(fn, jobs):
         if _state["pool"] is None or _state["size"] != n:
             if _state["pool"] is not None:
                 _state["pool"].shutdown()
-            _state["pool"] = ThreadPoolExecutor(n, thread_name_prefix="alexnet-np",
-                                                initializer=_one_blas_thread)
+            _state["pool"] = ThreadPoolExecutor(n, thread_name_prefix="alexnet-np")
             _state["size"] = n
         pool = _state["pool"]
-    return list(pool.map(fn, jobs))
+    get, put = blas_threads()
+    before = get()
+    put(1)
+    try:
+        return list(pool.map(fn, jobs))
+    finally:
+        put(before)
