@@ -36,7 +36,7 @@ from ..layers.base import as_dtype
 from ..layers.conv2d import Conv2d, _check_conv
 from ..layers.im2col import conv_output_size
 from .layout import in_order
-from .threads import run_jobs
+from .threads import run_jobs, split
 
 CHUNK_BYTES = 4 << 20  # one chunk's cols: a few images, about the size of a core's L2 cache
 MAX_JOBS = 8  # jobs per batch: enough to keep 2-8 workers busy; each holds a part of dW
@@ -155,12 +155,6 @@ def _buffer(shape, dtype):
     return buf[:size].reshape(shape)
 
 
-def _jobs(n):
-    """At most MAX_JOBS contiguous ranges of the n images, as equal as can be."""
-    bounds = np.linspace(0, n, min(n, MAX_JOBS) + 1).round().astype(int)
-    return [(int(a), int(z)) for a, z in zip(bounds[:-1], bounds[1:], strict=True) if z > a]
-
-
 def _chunks(job, rows, ohw, itemsize):
     """The job's images (a, z) cut into chunks whose cols (rows, images*OH*OW) fit in
     CHUNK_BYTES (at least one image each)."""
@@ -197,7 +191,7 @@ def conv2d_forward_fast(x, W, b, stride=1, padding=0, groups=1):
                           out=out_mat[g * fg:(g + 1) * fg, a * ohw:z * ohw])
             add_bias_cols(out_mat, b, a * ohw, z * ohw)
 
-    run_jobs(job, _jobs(n))
+    run_jobs(job, split(n, MAX_JOBS))
     return out.transpose(1, 0, 2, 3), (x, W, stride, padding, groups)
 
 
@@ -237,7 +231,7 @@ def conv2d_backward_fast(dout, cache, need_dx=True):
                 col2im_images(dxc, cols, a, z, kh, kw, stride, padding, oh, ow)
         return dw_t
 
-    parts = run_jobs(job, _jobs(n))
+    parts = run_jobs(job, split(n, MAX_JOBS))
     dw_t = parts[0]
     for part in parts[1:]:  # in job order: the same sum whatever thread ran which job
         dw_t += part

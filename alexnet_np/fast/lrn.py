@@ -19,9 +19,9 @@ What makes it fast:
    block of positions at a time, in a buffer that stays in cache. That reads two arrays (x,
    dout) instead of four (x, dout, out, den), and saves two activations' worth of memory per
    LRN layer in training (~150 MB for the paper preset at batch 32).
-4. Parallel over blocks of positions; the inner loops run over contiguous positions of one
-   channel, so they vectorise. Works on NCHW and on CNHW memory alike
-   (``layout.channels_view``) and keeps the order it is given.
+4. Parallel over blocks of positions (jobs on the workers of ``threads.py``); the inner loops
+   run over contiguous positions of one channel, so they vectorise. Works on NCHW and on CNHW
+   memory alike (``layout.channels_view``) and keeps the order it is given.
 
 The running sum adds and subtracts in the array's dtype, so float32 sums differ from the
 reference's by rounding (relative 1e-6 of the window sums, which alpha = 1e-4 shrinks further).
@@ -30,11 +30,12 @@ reference's by rounding (relative 1e-6 of the window sums, which alpha = 1e-4 sh
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ..layers.base import check_nchw
 from ..layers.lrn import LocalResponseNorm
 from .layout import channels_view, empty, in_order, order_of
+from .threads import run_jobs, split
 
 BLOCK = 512  # positions per parallel task: the running sum of a block stays in L1
 
@@ -75,12 +76,18 @@ def pow_minus_beta(den, beta):
             flat[q] = flat[q] ** -beta
 
 
-@njit(parallel=True, cache=True)
-def lrn_forward_kernel(out, x, size, alpha, beta, k):
-    """out, x: (B, C, P). out = x * den^-beta for every channel."""
+def n_tasks(x):
+    """The tasks of an LRN kernel over x (B, C, P): one per block of BLOCK positions."""
+    return x.shape[0] * ((x.shape[2] + BLOCK - 1) // BLOCK)
+
+
+@njit(nogil=True, cache=True)
+def lrn_forward_kernel(out, x, t0, t1, size, alpha, beta, k):
+    """out, x: (B, C, P). out = x * den^-beta for every channel, for the blocks of positions
+    t0 <= task < t1 (see :func:`n_tasks`)."""
     nb, c, p = x.shape
     n_blocks = (p + BLOCK - 1) // BLOCK
-    for task in prange(nb * n_blocks):
+    for task in range(t0, t1):
         b = task // n_blocks
         p0 = (task % n_blocks) * BLOCK
         p1 = min(p, p0 + BLOCK)
@@ -92,14 +99,15 @@ def lrn_forward_kernel(out, x, size, alpha, beta, k):
                 out[b, i, q] = x[b, i, q] * scale[i, q - p0]
 
 
-@njit(parallel=True, cache=True)
-def lrn_backward_kernel(dx, dout, x, size, alpha, beta, k, two_ab):
+@njit(nogil=True, cache=True)
+def lrn_backward_kernel(dx, dout, x, t0, t1, size, alpha, beta, k, two_ab):
     """All (B, C, P). dx = dout * den^-beta - 2 alpha beta x * (mirrored window sum of t),
-    with den recomputed from x block by block; ``two_ab = 2 alpha beta``."""
+    with den recomputed from x block by block; ``two_ab = 2 alpha beta``. Blocks of positions
+    t0 <= task < t1."""
     nb, c, p = x.shape
     before, after = size // 2, (size - 1) // 2
     n_blocks = (p + BLOCK - 1) // BLOCK
-    for task in prange(nb * n_blocks):
+    for task in range(t0, t1):
         b = task // n_blocks
         p0 = (task % n_blocks) * BLOCK
         p1 = min(p, p0 + BLOCK)
@@ -137,7 +145,9 @@ def lrn_forward_fast(x, size=5, alpha=1e-4, beta=0.75, k=2.0):
     x = in_order(x, order)
     out = empty(x.shape, x.dtype, order)
     t = x.dtype.type
-    lrn_forward_kernel(channels_view(out), channels_view(x), size, t(alpha), t(beta), t(k))
+    out_v, x_v = channels_view(out), channels_view(x)
+    run_jobs(lambda r: lrn_forward_kernel(out_v, x_v, r[0], r[1], size, t(alpha), t(beta),
+                                          t(k)), split(n_tasks(x_v)))
     return out, (x, size, alpha, beta, k, order)
 
 
@@ -147,8 +157,10 @@ def lrn_backward_fast(dout, cache):
     dout = in_order(dout, order)
     dx = empty(x.shape, x.dtype, order)
     t = x.dtype.type
-    lrn_backward_kernel(channels_view(dx), channels_view(dout), channels_view(x), size,
-                        t(alpha), t(beta), t(k), t(2 * alpha * beta))
+    dx_v, dout_v, x_v = channels_view(dx), channels_view(dout), channels_view(x)
+    run_jobs(lambda r: lrn_backward_kernel(dx_v, dout_v, x_v, r[0], r[1], size, t(alpha),
+                                           t(beta), t(k), t(2 * alpha * beta)),
+             split(n_tasks(x_v)))
     return dx
 
 

@@ -1,4 +1,4 @@
-"""One pool of worker threads for the convolutions, each running a single-threaded BLAS.
+"""One pool of worker threads for the fast layers; BLAS on one thread while they run.
 
 A convolution is im2col (a Numba loop) followed by matrix products (BLAS). Left to
 themselves, both are parallel with pools of their own: Numba's threads run the loop, then
@@ -12,7 +12,8 @@ those images, with OpenBLAS set to one thread while the jobs run (and set back a
 every other product, e.g. the fully connected layers', keeps all of BLAS's threads). The
 Numba loops called by a job are serial and release the GIL (``nogil=True``), as NumPy's
 matmul does, so the workers really run at the same time. One level of parallelism, no
-spinning pool in the way.
+spinning pool in the way. LRN, pooling and the SGD update run their (serial, GIL-free) Numba
+loops on the same workers, a range of positions, planes or parameters per job.
 
 Where NumPy's BLAS is not an OpenBLAS whose thread count can be set (MKL, Accelerate), the
 jobs run one after the other in the calling thread and BLAS keeps its own threads: the same
@@ -76,6 +77,13 @@ def workers():
     if blas_threads() is None:
         return 1
     return max(1, numba.get_num_threads())
+
+
+def split(n, parts=8):
+    """``range(n)`` cut into at most ``parts`` contiguous ``(start, stop)`` ranges, as equal as
+    can be. Depends on n and parts only, never on the thread count."""
+    bounds = [round(i * n / min(n, parts)) for i in range(min(n, parts) + 1)] if n else [0]
+    return [(a, z) for a, z in zip(bounds[:-1], bounds[1:], strict=True) if z > a]
 
 
 def run_jobs(fn, jobs):
