@@ -12,8 +12,10 @@ Same math as the reference (see its docstring), same gradients. What makes it fa
        dW_g^T (Cg*KH*KW, Fg) += cols_g @ dout_g[:, chunk]^T                     backward
        dcols_g (Cg*KH*KW, L)  = W_g^T @ dout_g[:, chunk]                       backward
 
-   A chunk's ``cols`` holds a few MB (``CHUNK_BYTES``): it is built, used by BLAS while it is
-   still in cache, and overwritten by the next chunk. The im2col matrix of the whole batch
+   A chunk's ``cols`` holds a few images (``CHUNK_BYTES``, 16 MB): it is built, used by BLAS
+   while it is still in (L3) cache, and overwritten by the next chunk. Smaller chunks make
+   the weight-gradient products (inner dimension L) slower; larger ones gain nothing
+   (single-thread CPU time on the paper preset: docs/performance.md). The im2col matrix of the whole batch
    (up to 224 MB for conv2 at batch 32) is never materialised, and nothing is kept from the
    forward to the backward pass but the input: the backward pass rebuilds each chunk's
    ``cols`` (an im2col of a few MB, cheap next to the products that read it).
@@ -21,9 +23,11 @@ Same math as the reference (see its docstring), same gradients. What makes it fa
    of ``threads.py`` share, each with a single-threaded BLAS: one level of parallelism, no
    two thread pools spinning against each other. Each job sums its own part of ``dW``; the
    parts are added in job order, so the result does not depend on which thread ran what.
-3. im2col and col2im are serial Numba loops that release the GIL; col2im gathers each (H, W)
-   plane of dx in one pass, so the overlapping windows add up without ``np.add.at``.
-   Padding is handled by index bounds, never by a padded copy of the input.
+3. im2col and col2im are serial Numba loops that release the GIL. Each input plane is first
+   split by column phase (mod the stride), so that every row segment of cols is a contiguous
+   copy, even for conv1's stride 4; col2im gathers each (H, W) plane of dx in one pass, so
+   the overlapping windows add up without ``np.add.at``. Padding is handled by index bounds,
+   never by a padded copy of the input.
 4. ``need_dx=False`` (conv1) skips the input gradient: the ``dcols`` product and col2im.
 """
 
@@ -38,8 +42,8 @@ from ..layers.im2col import conv_output_size
 from .layout import in_order
 from .threads import run_jobs, split
 
-CHUNK_BYTES = 4 << 20  # one chunk's cols: a few images, about the size of a core's L2 cache
-MAX_JOBS = 8  # jobs per batch: enough to keep 2-8 workers busy; each holds a part of dW
+CHUNK_BYTES = 16 << 20  # one chunk's cols at most (one image at least): see the docstring
+MAX_JOBS = 4  # jobs per batch: enough to keep 2-4 workers busy; each holds a part of dW
 SMALL_PRODUCT = 4096  # dW parts with at most this many entries go through acc_a_bt
 
 
@@ -54,33 +58,54 @@ _valid_range_nb = njit(cache=True)(_valid_range)
 
 
 @njit(nogil=True, cache=True)
+def split_phases(ph, plane, stride):
+    """``ph[r, y, q] = plane[y, q*stride + r]`` (0 past the right edge): the columns of an
+    (H, W) plane sorted by their remainder mod the stride, so that the input columns
+    ``j*stride + t`` (j = 0, 1, ...) a strided window reads are contiguous in ``ph``."""
+    h, w = plane.shape
+    for r in range(stride):
+        for y in range(h):
+            for q in range(ph.shape[2]):
+                col = q * stride + r
+                ph[r, y, q] = plane[y, col] if col < w else 0
+
+
+@njit(nogil=True, cache=True)
 def im2col_images(cols, xc, n0, n1, kh, kw, stride, pad, oh, ow):
     """``cols[(c, u, v), (n - n0, i, j)] = x[n, c, i*s + u - p, j*s + v - p]`` (0 outside),
     for the images n0 <= n < n1.
 
     cols (C*KH*KW, (n1 - n0)*OH*OW), written; xc (C, N, H, W), the input as a channel-major
-    view (any strides). Row by row: the 9 (or 121) rows of one channel read the same planes.
+    view (any strides). Plane by plane: each (H, W) plane is split by column phase once
+    (:func:`split_phases`), then every row segment of cols is one contiguous copy, also for
+    conv1's stride 4.
     """
     c, _, h, w = xc.shape
+    ph = np.empty((stride, h, (w + stride - 1) // stride), dtype=cols.dtype)
     for ci in range(c):
-        for u in range(kh):
-            for v in range(kw):
-                r = (ci * kh + u) * kw + v
-                j_lo, j_hi = _valid_range_nb(v, stride, pad, w, ow)
-                for ni in range(n0, n1):
+        for ni in range(n0, n1):
+            split_phases(ph, xc[ci, ni], stride)
+            k0 = (ni - n0) * oh * ow  # this image's first column
+            for u in range(kh):
+                for v in range(kw):
+                    row = cols[(ci * kh + u) * kw + v]  # (L,)
+                    j_lo, j_hi = _valid_range_nb(v, stride, pad, w, ow)
+                    r0, q0 = (v - pad) % stride, (v - pad) // stride  # x column j*s + v - p
                     for i in range(oh):
+                        base = k0 + i * ow  # row[base:base + OW] is output row i
                         y = i * stride + u - pad
-                        row = cols[r, ((ni - n0) * oh + i) * ow:((ni - n0) * oh + i + 1) * ow]
                         if y < 0 or y >= h:
-                            row[:] = 0
+                            for j in range(ow):
+                                row[base + j] = 0
                             continue
-                        src = xc[ci, ni, y]  # (W,)
                         for j in range(j_lo):
-                            row[j] = 0
-                        for j in range(j_lo, j_hi):
-                            row[j] = src[j * stride + v - pad]
+                            row[base + j] = 0
+                        src = ph[r0, y, j_lo + q0:j_hi + q0]  # x columns j*s + v - p
+                        dst = row[base + j_lo:base + j_hi]
+                        for j in range(dst.size):
+                            dst[j] = src[j]
                         for j in range(j_hi, ow):
-                            row[j] = 0
+                            row[base + j] = 0
 
 
 @njit(nogil=True, cache=True)
@@ -89,26 +114,36 @@ def col2im_images(dxc, dcols, n0, n1, kh, kw, stride, pad, oh, ow):
     (n - n0, i, j)]`` over all (u, v, i, j) with ``i*s + u - p = y`` and ``j*s + v - p = x``.
 
     dxc (C, N, H, W): the planes of images n0 <= n < n1 are written; dcols (C*KH*KW,
-    (n1 - n0)*OH*OW). One plane at a time, so the overlapping windows add up in place.
+    (n1 - n0)*OH*OW). One plane at a time, summed in its column phases (contiguous adds),
+    so the overlapping windows add up in place; then the phases are put back in order.
     """
     c, _, h, w = dxc.shape
+    wq = (w + stride - 1) // stride
+    ph = np.empty((stride, h, wq), dtype=dxc.dtype)
     for ci in range(c):
         for ni in range(n0, n1):
-            plane = dxc[ci, ni]  # (H, W)
-            plane[:, :] = 0
+            ph[:] = 0
+            k0 = (ni - n0) * oh * ow
             for u in range(kh):
                 for v in range(kw):
-                    r = (ci * kh + u) * kw + v
+                    row = dcols[(ci * kh + u) * kw + v]  # (L,)
                     j_lo, j_hi = _valid_range_nb(v, stride, pad, w, ow)
+                    r0, q0 = (v - pad) % stride, (v - pad) // stride
                     for i in range(oh):
                         y = i * stride + u - pad
                         if y < 0 or y >= h:
                             continue
-                        k0 = ((ni - n0) * oh + i) * ow
-                        src = dcols[r, k0:k0 + ow]  # (OW,)
-                        dst = plane[y]  # (W,)
-                        for j in range(j_lo, j_hi):
-                            dst[j * stride + v - pad] += src[j]
+                        dst = ph[r0, y, j_lo + q0:j_hi + q0]  # x columns j*s + v - p
+                        src = row[k0 + i * ow + j_lo:k0 + i * ow + j_hi]
+                        for j in range(dst.size):
+                            dst[j] += src[j]
+            plane = dxc[ci, ni]  # (H, W)
+            for r in range(stride):
+                for y in range(h):
+                    for q in range(wq):
+                        col = q * stride + r
+                        if col < w:
+                            plane[y, col] = ph[r, y, q]
 
 
 @njit(nogil=True, cache=True)
