@@ -15,8 +15,8 @@ Same math as the reference (see its docstring), same gradients. What makes it fa
    A chunk's ``cols`` holds a few images (``CHUNK_BYTES``, 16 MB): it is built, used by BLAS
    while it is still in (L3) cache, and overwritten by the next chunk. Smaller chunks make
    the weight-gradient products (inner dimension L) slower; larger ones gain nothing
-   (single-thread CPU time on the paper preset: docs/performance.md). The im2col matrix of the whole batch
-   (up to 224 MB for conv2 at batch 32) is never materialised, and nothing is kept from the
+   (single-thread CPU time on the paper preset: docs/performance.md). The im2col matrix of
+   the whole batch (224 MB for conv2 at batch 32) is never materialised, nothing is kept from the
    forward to the backward pass but the input: the backward pass rebuilds each chunk's
    ``cols`` (an im2col of a few MB, cheap next to the products that read it).
 2. The batch is cut into at most ``MAX_JOBS`` jobs (ranges of images) that the worker threads

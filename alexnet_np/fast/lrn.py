@@ -40,42 +40,6 @@ from .threads import run_jobs, split
 BLOCK = 512  # positions per parallel task: the running sum of a block stays in L1
 
 
-@njit(nogil=True, cache=True)
-def window_den(den, x, b, p0, p1, size, alpha, k):
-    """den (C, p1 - p0), written: ``k + alpha * sum_{j in W(i)} x[b, j, q]^2`` for channel i
-    and positions p0 <= q < p1 of x (B, C, P), by a running sum over channels."""
-    c = x.shape[1]
-    before, after = size // 2, (size - 1) // 2
-    s = np.zeros(p1 - p0, dtype=x.dtype)  # sum of squares over the window of channel i
-    for j in range(min(after, c - 1) + 1):  # window of channel 0: [0, after]
-        for q in range(p0, p1):
-            s[q - p0] += x[b, j, q] * x[b, j, q]
-    for i in range(c):
-        for q in range(p0, p1):
-            den[i, q - p0] = k + alpha * s[q - p0]
-        add, rem = i + 1 + after, i - before  # slide the window to channel i + 1
-        if add < c:
-            for q in range(p0, p1):
-                s[q - p0] += x[b, add, q] * x[b, add, q]
-        if rem >= 0:
-            for q in range(p0, p1):
-                s[q - p0] -= x[b, rem, q] * x[b, rem, q]
-
-
-@njit(nogil=True, cache=True)
-def pow_minus_beta(den, beta):
-    """den <- den^-beta in place (two square roots for the paper's 0.75)."""
-    flat = den.reshape(-1)
-    one = flat.dtype.type(1)  # a float32 one for float32 arrays (a plain 1 would be float64)
-    if beta == 0.75:  # the paper's beta: branch outside the loop, so it vectorises
-        for q in range(flat.size):
-            r = math.sqrt(flat[q])
-            flat[q] = one / (r * math.sqrt(r))
-    else:
-        for q in range(flat.size):
-            flat[q] = flat[q] ** -beta
-
-
 def n_tasks(x):
     """The tasks of an LRN kernel over x (B, C, P): one per block of BLOCK positions."""
     return x.shape[0] * ((x.shape[2] + BLOCK - 1) // BLOCK)
@@ -84,19 +48,34 @@ def n_tasks(x):
 @njit(nogil=True, cache=True)
 def lrn_forward_kernel(out, x, t0, t1, size, alpha, beta, k):
     """out, x: (B, C, P). out = x * den^-beta for every channel, for the blocks of positions
-    t0 <= task < t1 (see :func:`n_tasks`)."""
+    t0 <= task < t1 (see :func:`n_tasks`). One pass: den is used as it is made."""
     nb, c, p = x.shape
+    before, after = size // 2, (size - 1) // 2
     n_blocks = (p + BLOCK - 1) // BLOCK
+    one = x.dtype.type(1)  # a float32 one for float32 arrays (a plain 1 would be float64)
     for task in range(t0, t1):
         b = task // n_blocks
         p0 = (task % n_blocks) * BLOCK
         p1 = min(p, p0 + BLOCK)
-        scale = np.empty((c, p1 - p0), dtype=x.dtype)  # den, then den^-beta
-        window_den(scale, x, b, p0, p1, size, alpha, k)
-        pow_minus_beta(scale, beta)
-        for i in range(c):
+        s = np.zeros(p1 - p0, dtype=x.dtype)  # sum of squares over the window of channel i
+        for j in range(min(after, c - 1) + 1):  # window of channel 0: [0, after]
             for q in range(p0, p1):
-                out[b, i, q] = x[b, i, q] * scale[i, q - p0]
+                s[q - p0] += x[b, j, q] * x[b, j, q]
+        for i in range(c):
+            if beta == 0.75:  # the paper's beta: branch outside the loop, so it vectorises
+                for q in range(p0, p1):
+                    r = math.sqrt(k + alpha * s[q - p0])
+                    out[b, i, q] = x[b, i, q] * (one / (r * math.sqrt(r)))
+            else:
+                for q in range(p0, p1):
+                    out[b, i, q] = x[b, i, q] * (k + alpha * s[q - p0]) ** -beta
+            add, rem = i + 1 + after, i - before  # slide the window to channel i + 1
+            if add < c:
+                for q in range(p0, p1):
+                    s[q - p0] += x[b, add, q] * x[b, add, q]
+            if rem >= 0:
+                for q in range(p0, p1):
+                    s[q - p0] -= x[b, rem, q] * x[b, rem, q]
 
 
 @njit(nogil=True, cache=True)
@@ -107,19 +86,32 @@ def lrn_backward_kernel(dx, dout, x, t0, t1, size, alpha, beta, k, two_ab):
     nb, c, p = x.shape
     before, after = size // 2, (size - 1) // 2
     n_blocks = (p + BLOCK - 1) // BLOCK
+    one = x.dtype.type(1)
     for task in range(t0, t1):
         b = task // n_blocks
         p0 = (task % n_blocks) * BLOCK
         p1 = min(p, p0 + BLOCK)
         scale = np.empty((c, p1 - p0), dtype=x.dtype)  # den^-beta
         t = np.empty((c, p1 - p0), dtype=x.dtype)  # dout * x * den^(-beta-1)
-        window_den(t, x, b, p0, p1, size, alpha, k)  # den, for now
-        scale[:, :] = t
-        pow_minus_beta(scale, beta)
+        s = np.zeros(p1 - p0, dtype=x.dtype)  # sum of squares over the window of channel i
+        for j in range(min(after, c - 1) + 1):  # den, recomputed as in the forward pass
+            for q in range(p0, p1):
+                s[q - p0] += x[b, j, q] * x[b, j, q]
         for i in range(c):
             for q in range(p0, p1):
-                t[i, q - p0] = dout[b, i, q] * x[b, i, q] * scale[i, q - p0] / t[i, q - p0]
-        s = np.zeros(p1 - p0, dtype=x.dtype)  # sum of t over the mirrored window of m
+                d = k + alpha * s[q - p0]
+                r = math.sqrt(d) if beta == 0.75 else d
+                r = one / (r * math.sqrt(r)) if beta == 0.75 else d ** -beta
+                scale[i, q - p0] = r
+                t[i, q - p0] = dout[b, i, q] * x[b, i, q] * r / d
+            add, rem = i + 1 + after, i - before
+            if add < c:
+                for q in range(p0, p1):
+                    s[q - p0] += x[b, add, q] * x[b, add, q]
+            if rem >= 0:
+                for q in range(p0, p1):
+                    s[q - p0] -= x[b, rem, q] * x[b, rem, q]
+        s[:] = 0  # now the sum of t over the mirrored window of m
         for j in range(min(before, c - 1) + 1):  # mirrored window of channel 0: [0, before]
             for q in range(p1 - p0):
                 s[q] += t[j, q]
