@@ -10,16 +10,18 @@ The public API, the same pieces the ``alexnet-np`` command is built from::
     ds = load_dataset("synthetic", model.cfg.image_size)  # alexnet_np.data
     summary = train(TrainSettings(arch="cifar", epochs=2, out="runs/demo"))
 
-The layers live in :mod:`alexnet_np.layers`, gradient checking in :mod:`alexnet_np.gradcheck`,
-the GPU kernels in :mod:`alexnet_np.cuda`.
+The model is built from the plain NumPy layers of :mod:`alexnet_np.layers` (the reference,
+written to be read); ``build_model(..., fast=True)`` builds it from their Numba twins in
+:mod:`alexnet_np.fast`. Importing this package never imports Numba. Gradient checking lives in
+:mod:`alexnet_np.gradcheck`, the GPU kernels in :mod:`alexnet_np.cuda`.
 """
 
-__version__ = "0.1.0"
+from .data import BatchLoader, load_dataset
+from .model import PRESETS, AlexNet, AlexNetConfig, build_model, get_config
+from .optim import SGD, CosineSchedule, PlateauSchedule, StepSchedule
+from .train import TrainSettings, evaluate, load_for_inference, train
 
-from .data import BatchLoader, load_dataset  # noqa: E402
-from .model import PRESETS, AlexNet, AlexNetConfig, build_model, get_config  # noqa: E402
-from .optim import SGD, CosineSchedule, PlateauSchedule, StepSchedule  # noqa: E402
-from .train import TrainSettings, evaluate, load_for_inference, train  # noqa: E402
+__version__ = "0.1.0"
 
 __all__ = [
     "AlexNet", "AlexNetConfig", "PRESETS", "build_model", "get_config", "SGD",

@@ -29,6 +29,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import layers
+
 TOLERANCE = 1e-6
 EPS = 1e-6
 
@@ -221,9 +223,8 @@ def conv_case(name):
 
 
 def _suite_conv2d(rng):
-    from .layers import Conv2d
     for case in map(conv_case, SUITE_CONV_CASES):
-        layer = Conv2d(case.c, case.f, case.k, stride=case.stride, padding=case.padding,
+        layer = layers.Conv2d(case.c, case.f, case.k, stride=case.stride, padding=case.padding,
                        groups=case.groups, rng=rng, dtype=np.float64, std=1.0)
         layer.params["b"][:] = rng.standard_normal(case.f)
         x = rng.standard_normal((case.n, case.c, case.h, case.w))
@@ -231,59 +232,52 @@ def _suite_conv2d(rng):
 
 
 def _suite_relu(rng):
-    from .layers import ReLU
     for shape in [(2, 3, 4, 5), (3, 7)]:
-        yield f"x{shape}", check_layer(ReLU(), away_from_zero(rng, shape), rng)
+        yield f"x{shape}", check_layer(layers.ReLU(), away_from_zero(rng, shape), rng)
 
 
 def _suite_lrn(rng):
-    from .layers import LocalResponseNorm
     for size, alpha, beta, k, c in [(5, 1e-4, 0.75, 2.0, 7), (3, 0.3, 0.75, 1.0, 4),
                                     (4, 0.2, 0.5, 2.0, 6)]:
-        layer = LocalResponseNorm(size, alpha, beta, k)
+        layer = layers.LocalResponseNorm(size, alpha, beta, k)
         x = rng.standard_normal((2, c, 3, 3)) * 3
         yield f"C={c} size={size} alpha={alpha} beta={beta} k={k}", check_layer(layer, x, rng)
 
 
 def _suite_maxpool2d(rng):
-    from .layers import MaxPool2d
     for shape, k, s in [((2, 3, 7, 7), 3, 2), ((1, 2, 8, 6), 2, 2), ((1, 2, 13, 13), 3, 2)]:
         x = distinct_values(rng, shape)
-        yield f"x{shape} k={k} s={s}", check_layer(MaxPool2d(k, s), x, rng)
+        yield f"x{shape} k={k} s={s}", check_layer(layers.MaxPool2d(k, s), x, rng)
 
 
 def _suite_dropout(rng):
-    from .layers import Dropout
     for p in [0.5, 0.2]:
-        layer = Dropout(p)
+        layer = layers.Dropout(p)
 
         def reseed(layer=layer):
             layer.rng = np.random.default_rng(123)
 
         x = rng.standard_normal((4, 10))
         yield f"p={p} train", check_layer(layer, x, rng, before_forward=reseed)
-    yield "p=0.5 eval", check_layer(Dropout(0.5).eval(), rng.standard_normal((3, 5)), rng)
+    yield "p=0.5 eval", check_layer(layers.Dropout(0.5).eval(), rng.standard_normal((3, 5)), rng)
 
 
 def _suite_linear(rng):
-    from .layers import Linear
     for n, i, o in [(3, 5, 4), (1, 12, 7)]:
-        layer = Linear(i, o, rng=rng, dtype=np.float64, std=1.0)
+        layer = layers.Linear(i, o, rng=rng, dtype=np.float64, std=1.0)
         layer.params["b"][:] = rng.standard_normal(o)
         yield f"x({n}, {i}) -> {o}", check_layer(layer, rng.standard_normal((n, i)), rng)
 
 
 def _suite_flatten(rng):
-    from .layers import Flatten
-    yield "x(2, 3, 4, 5)", check_layer(Flatten(), rng.standard_normal((2, 3, 4, 5)), rng)
+    yield "x(2, 3, 4, 5)", check_layer(layers.Flatten(), rng.standard_normal((2, 3, 4, 5)), rng)
 
 
 def _suite_softmax_xent(rng):
-    from .layers import SoftmaxCrossEntropy
     for n, k in [(4, 10), (1, 3)]:
         logits = rng.standard_normal((n, k)) * 2
         labels = rng.integers(0, k, size=n)
-        yield f"logits({n}, {k})", check_loss(SoftmaxCrossEntropy(), logits, labels)
+        yield f"logits({n}, {k})", check_loss(layers.SoftmaxCrossEntropy(), logits, labels)
 
 
 SUITE = {

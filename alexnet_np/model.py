@@ -17,6 +17,7 @@ smaller widths and input sizes.
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -35,7 +36,28 @@ from .layers import (
 )
 from .layers.im2col import conv_output_size
 
-CONV_NAMES = ("conv1", "conv2", "conv3", "conv4", "conv5")
+
+class ConvBlock(NamedTuple):
+    """What follows one convolution, and how it is split and initialised (sec. 3, Fig. 2)."""
+
+    name: str
+    grouped: bool  # split across the two GPUs (groups=2 when cfg.grouped)
+    lrn: bool  # local response normalisation after its ReLU (when cfg.lrn)
+    pool: bool  # overlapping max-pooling after it (after the LRN, if any)
+    bias_one: bool  # its biases start at 1 in the paper's init (sec. 5)
+
+
+# The five convolutions as data: everything below reads this table instead of testing names.
+CONV_BLOCKS = (
+    #          name     grouped lrn    pool   bias_one
+    ConvBlock("conv1", False, True, True, False),
+    ConvBlock("conv2", True, True, True, True),
+    ConvBlock("conv3", False, False, False, False),
+    ConvBlock("conv4", True, False, False, True),
+    ConvBlock("conv5", True, False, True, True),
+)
+# fc6 and fc7 start their biases at 1 as well; fc8 at 0 (sec. 5)
+BIAS_ONE = tuple(block.name for block in CONV_BLOCKS if block.bias_one) + ("fc6", "fc7")
 
 
 @dataclass
@@ -58,7 +80,7 @@ class AlexNetConfig:
     paddings: tuple = (0, 2, 1, 1, 1)
     hidden: tuple = (4096, 4096)  # fc6, fc7
     # --- faithfulness switchboard ------------------------------------------------------------
-    # Input geometry (PAPER.md "224 vs 227"): "227" (Caffe, the usual reading), "224-ceil"
+    # Input geometry (docs/paper.md, "224 vs 227"): "227" (Caffe, the usual reading), "224-ceil"
     # (224 input, cuda-convnet's ceil rule for conv1, done as 3 zero rows/cols bottom-right),
     # "224-pad2" (224 input, conv1 padding 2, torchvision). All give conv1 55x55.
     input_variant: str = "227"
@@ -180,9 +202,9 @@ def validate_config(cfg):
         raise UserError(f"input size {cfg.input_size} is larger than the stored image size "
                         f"{cfg.image_size}")
     groups = 2 if cfg.grouped else 1
-    for name, c in zip(CONV_NAMES, cfg.channels, strict=True):
-        if name in ("conv2", "conv4", "conv5") and c % groups:
-            raise UserError(f"{name} has {c} kernels, which cannot be split into 2 groups")
+    for block, c in zip(CONV_BLOCKS, cfg.channels, strict=True):
+        if block.grouped and c % groups:
+            raise UserError(f"{block.name} has {c} kernels, which cannot be split into 2 groups")
     spatial_sizes(cfg)
 
 
@@ -191,14 +213,14 @@ def spatial_sizes(cfg):
     extra, p1 = conv1_geometry(cfg)
     size = cfg.input_size + extra
     sizes = {}
-    for i, name in enumerate(CONV_NAMES):
+    for i, (name, _, _, pool, _) in enumerate(CONV_BLOCKS):
         p = p1 if i == 0 else cfg.paddings[i]
         size = conv_output_size(size, cfg.kernel_sizes[i], cfg.strides[i], p)
         if size < 1:
             raise UserError(f"input {cfg.input_size}x{cfg.input_size} is too small: {name} "
                             "has no output")
         sizes[name] = size
-        if name in ("conv1", "conv2", "conv5"):
+        if pool:
             if size < cfg.pool_kernel:
                 raise UserError(f"input {cfg.input_size}x{cfg.input_size} is too small: the "
                                 f"pooling after {name} sees {size}x{size}, less than its "
@@ -208,20 +230,39 @@ def spatial_sizes(cfg):
     return sizes
 
 
+def layer_classes(fast=False):
+    """The classes the network is built from: ``(Conv2d, LocalResponseNorm, MaxPool2d, Linear)``.
+
+    ``fast=False``: the plain NumPy reference layers (``alexnet_np/layers``), the code to read.
+    ``fast=True``: their Numba twins (``alexnet_np/fast``), subclasses that compute the same
+    numbers faster. The other layers (ReLU, dropout, ...) have no fast twin.
+    """
+    if not fast:
+        return Conv2d, LocalResponseNorm, MaxPool2d, Linear
+    # Imported here, only on request: the reference path must run where Numba is missing.
+    from .fast import FastConv2d, FastLinear, FastLocalResponseNorm, FastMaxPool2d
+    return FastConv2d, FastLocalResponseNorm, FastMaxPool2d, FastLinear
+
+
 class AlexNet:
     """The network: an ordered list of ``(name, layer)`` pairs, and the loss.
 
     ``forward(x)`` returns the logits (N, num_classes); ``backward(dlogits)`` fills every
     layer's ``grads``. ``params`` / ``grads`` give flat views ``{"conv1.W": array, ...}`` of
     the layers' own dicts, so an optimizer that updates them in place updates the layers.
+
+    The layers are the NumPy reference layers; ``fast=True`` builds the same network from
+    their fast twins (see :func:`layer_classes`): same parameters, same numbers, less time.
     """
 
-    def __init__(self, cfg=None, rng=None, dtype=np.float32, fast=True):
+    def __init__(self, cfg=None, rng=None, dtype=np.float32, fast=False):
         self.cfg = cfg = cfg or AlexNetConfig()
         validate_config(cfg)
+        self.fast = fast
         rng = np.random.default_rng(0) if rng is None else rng
         self.dropout_rng = np.random.default_rng(rng.integers(2**63))
         self.layers = []  # [(name, Layer)]
+        Conv, Norm, Pool, Dense = layer_classes(fast)
         act = {"relu": ReLU, "tanh": Tanh}[cfg.activation]
         groups = 2 if cfg.grouped else 1
         extra, p1 = conv1_geometry(cfg)
@@ -230,18 +271,17 @@ class AlexNet:
         if extra:
             self.add("pad1", ZeroPad2d((0, extra, 0, extra)))
         c_in = cfg.in_channels
-        for i, name in enumerate(CONV_NAMES):
+        for i, block in enumerate(CONV_BLOCKS):
             k = str(i + 1)
-            g = groups if name in ("conv2", "conv4", "conv5") else 1
+            g = groups if block.grouped else 1
             pad = p1 if i == 0 else cfg.paddings[i]
-            self.add(name, Conv2d(c_in, cfg.channels[i], cfg.kernel_sizes[i], cfg.strides[i],
-                                  pad, g, rng=rng, dtype=dtype, std=0.0))
+            self.add(block.name, Conv(c_in, cfg.channels[i], cfg.kernel_sizes[i],
+                                      cfg.strides[i], pad, g, rng=rng, dtype=dtype, std=0.0))
             self.add("relu" + k, act())
-            if name in ("conv1", "conv2") and cfg.lrn:
-                self.add("lrn" + k, LocalResponseNorm(cfg.lrn_size, alpha, cfg.lrn_beta,
-                                                      cfg.lrn_k))
-            if name in ("conv1", "conv2", "conv5"):
-                self.add("pool" + k, MaxPool2d(cfg.pool_kernel, cfg.pool_stride))
+            if block.lrn and cfg.lrn:
+                self.add("lrn" + k, Norm(cfg.lrn_size, alpha, cfg.lrn_beta, cfg.lrn_k))
+            if block.pool:
+                self.add("pool" + k, Pool(cfg.pool_kernel, cfg.pool_stride))
             c_in = cfg.channels[i]
 
         self.add("flatten", Flatten())
@@ -249,21 +289,18 @@ class AlexNet:
         for k, width in zip(("6", "7"), cfg.hidden, strict=True):
             if cfg.dropout and cfg.dropout_placement == "torchvision":
                 self.add("drop" + k, Dropout(cfg.dropout, rng=self.dropout_rng))
-            self.add("fc" + k, Linear(features, width, rng=rng, dtype=dtype, std=0.0))
+            self.add("fc" + k, Dense(features, width, rng=rng, dtype=dtype, std=0.0))
             self.add("relu" + k, act())
             if cfg.dropout and cfg.dropout_placement == "paper":
                 self.add("drop" + k, Dropout(cfg.dropout, rng=self.dropout_rng))
             features = width
-        self.add("fc8", Linear(features, cfg.num_classes, rng=rng, dtype=dtype, std=0.0))
+        self.add("fc8", Dense(features, cfg.num_classes, rng=rng, dtype=dtype, std=0.0))
         self.loss_layer = SoftmaxCrossEntropy()
         self.init_params(rng)
         # Nothing needs the gradient of the input image, and computing it (col2im over the
         # 227x227 input) is a sizeable share of a step: conv1's backward returns None.
         # Set ``model["conv1"].needs_input_grad = True`` to get dL/dx (e.g. saliency maps).
         self["conv1"].needs_input_grad = False
-        if fast:  # swap in the fast layers (alexnet_np/fast), sharing the same params dicts
-            from .fast import accelerate
-            accelerate(self)
 
     # --- structure -----------------------------------------------------------------------
     def add(self, name, layer):
@@ -364,14 +401,13 @@ class AlexNet:
     # --- initialisation --------------------------------------------------------------
     def init_params(self, rng):
         """The paper's init (sec. 5) or Kaiming's; see ``AlexNetConfig.init``."""
-        bias_one = ("conv2", "conv4", "conv5", "fc6", "fc7")
         for name, layer in self.layers:
             if "W" not in layer.params:
                 continue
             W, b = layer.params["W"], layer.params["b"]
             if self.cfg.init == "paper":
                 W[...] = rng.standard_normal(W.shape) * self.cfg.init_std
-                b[...] = self.cfg.init_bias if name in bias_one else 0.0
+                b[...] = self.cfg.init_bias if name in BIAS_ONE else 0.0
             else:
                 fan_in = int(np.prod(W.shape[1:]))
                 W[...] = rng.standard_normal(W.shape) * np.sqrt(2.0 / fan_in)
@@ -420,12 +456,12 @@ class AlexNet:
         return "\n".join(lines)
 
 
-def build_model(arch="paper", num_classes=None, seed=0, dtype=np.float32, fast=True,
+def build_model(arch="paper", num_classes=None, seed=0, dtype=np.float32, fast=False,
                 **overrides):
     """``AlexNet(get_config(arch, ...), rng=default_rng(seed))``: the one-line way in.
 
-    ``fast=False`` keeps the plain NumPy reference layers (``alexnet_np/layers``); the default
-    uses their fast siblings (``alexnet_np/fast``), which compute the same numbers.
+    The default builds the plain NumPy reference layers (``alexnet_np/layers``); ``fast=True``
+    builds their fast twins (``alexnet_np/fast``, needs Numba), which compute the same numbers.
     """
     cfg = get_config(arch, num_classes=num_classes, **overrides)
     return AlexNet(cfg, rng=np.random.default_rng(seed), dtype=dtype, fast=fast)

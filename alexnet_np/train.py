@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .checkpoint import RunLog, _truncate_metrics, load_checkpoint, save_checkpoint
+from .data import BatchLoader, load_dataset
+from .data import ten_crop as ten_crop_views
 from .errors import UserError
 from .layers import softmax
 from .model import AlexNet, config_from_dict, config_to_dict, get_config
@@ -93,7 +95,7 @@ class NumpyStepper:
 def make_optimizer(params, fast=True, **kw):
     """The paper's SGD: the fused Numba update for the fast path, else the reference."""
     if fast:
-        from .fast.sgd import FastSGD
+        from .fast.sgd import FastSGD  # here, not at the top: the reference path needs no Numba
         return FastSGD(params, **kw)
     return SGD(params, **kw)
 
@@ -107,7 +109,7 @@ def make_stepper(model, optimizer, device="cpu", seed=0, start_step=0):
     if device == "cpu":
         return NumpyStepper(model, optimizer)
     if device == "cuda":
-        from .cuda import require_gpu
+        from .cuda import require_gpu  # CUDA (numba-cuda) only when asked for
         require_gpu()
         from .cuda.stepper import CudaStepper
         stepper = CudaStepper(model, optimizer, seed=seed)
@@ -119,7 +121,6 @@ def make_stepper(model, optimizer, device="cpu", seed=0, start_step=0):
 def load_data(data, image_size, seed=0, synthetic_train=5000, synthetic_val=1000, cache_dir="",
               verbose=True):
     """``alexnet_np.data.load_dataset`` with the settings' names."""
-    from .data import load_dataset
     return load_dataset(data, image_size, seed=seed, cache_dir=cache_dir or None,
                         synthetic_train=synthetic_train, synthetic_val=synthetic_val,
                         verbose=verbose)
@@ -138,9 +139,6 @@ def evaluate(stepper, dataset, batch_size=128, ten_crop=False, scale=1.0, crop_s
     With ``ten_crop`` each image is classified from ten views (four corners, centre, and their
     mirrors) whose softmax outputs are averaged (sec. 4.1).
     """
-    from .data import BatchLoader
-    from .data import ten_crop as ten_crop_views
-
     crop = crop_size or stepper.model.cfg.input_size
     n = len(dataset.val_labels)
     if n == 0:
@@ -204,7 +202,7 @@ def train(settings, dataset=None, log=print):
     if not s.lr > 0:
         raise UserError(f"--lr must be positive, got {s.lr}")
     if s.device == "cuda":  # before any data is loaded or folder made
-        from .cuda import require_gpu
+        from .cuda import require_gpu  # CUDA (numba-cuda) only when asked for
         require_gpu()
     os.makedirs(s.out, exist_ok=True)
     last_path, best_path = os.path.join(s.out, "last.npz"), os.path.join(s.out, "best.npz")
@@ -279,7 +277,6 @@ def train(settings, dataset=None, log=print):
                 "rng": {"data": rng_state(data_rng), "dropout": rng_state(model.dropout_rng)},
                 "metrics": val}
 
-    from .data import BatchLoader
     summary = {"run_dir": s.out, "epochs_completed": start_epoch, "step": step}
     scale = mcfg.input_scale
     for epoch in range(start_epoch, s.epochs):
@@ -345,18 +342,22 @@ def train(settings, dataset=None, log=print):
         summary.update(epochs_completed=epoch + 1, step=step, final=record,
                        best_top1_error=best_top1)
         try:
-            from .tools.plots import plot_curves
+            from .tools.plots import plot_curves  # matplotlib: imported when first needed
             plot_curves(s.out)
         except Exception as err:  # a plot must never cost a training run
             log(f"(could not draw curves.png: {err})")
     return summary
 
 
-def load_for_inference(checkpoint, device="cpu"):
-    """Model, stepper, checkpoint meta and mean image from a checkpoint file."""
+def load_for_inference(checkpoint, device="cpu", fast=False):
+    """Model, stepper, checkpoint meta and mean image from a checkpoint file.
+
+    The model is built from the NumPy reference layers, or with ``fast=True`` (what the
+    ``evaluate``, ``predict`` and ``visualize`` commands pass) from their Numba twins.
+    """
     params, _, meta, mean_image = load_checkpoint(checkpoint)
     cfg = config_from_dict(meta["model"])
-    model = AlexNet(cfg, rng=np.random.default_rng(0))
+    model = AlexNet(cfg, rng=np.random.default_rng(0), fast=fast)
     model.load_params(params)
     optimizer = SGD(model.params)
     return model, make_stepper(model, optimizer, device), meta, mean_image

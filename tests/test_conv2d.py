@@ -76,13 +76,17 @@ def test_groups_are_independent_halves():
     assert not np.allclose(out[:, 2:], out2[:, 2:])
 
 
-@pytest.mark.parametrize("name, c, h, f, k, s, p, g", [
+ALEXNET_CONVS = [  # name, C, H = W, F, K, stride, padding, groups
     ("conv1", 3, 227, 96, 11, 4, 0, 1),
     ("conv2", 96, 27, 256, 5, 1, 2, 2),
     ("conv3", 256, 13, 384, 3, 1, 1, 1),
     ("conv4", 384, 13, 384, 3, 1, 1, 2),
     ("conv5", 384, 13, 256, 3, 1, 1, 2),
-])
+]
+
+
+@pytest.mark.parametrize("name, c, h, f, k, s, p, g", ALEXNET_CONVS,
+                         ids=[row[0] for row in ALEXNET_CONVS])
 def test_alexnet_shapes_sampled_gradcheck(name, c, h, f, k, s, p, g):
     # The exact AlexNet layers at batch 1; 12 randomly chosen entries of each gradient.
     rng = np.random.default_rng(4)
@@ -130,7 +134,7 @@ def test_params_read_afresh():
     ((3, 8, 8), r"Conv2d: expected input of shape \(N, 3, H, W\), got shape \(3, 8, 8\)"),
     ((1, 4, 8, 8), r"Conv2d: expected input of shape \(N, 3, H, W\), got shape \(1, 4, 8, 8\)"),
     ((1, 3, 2, 8), r"Conv2d: kernel 3x3 is larger than the padded input 2x8"),
-])
+], ids=["no-batch-axis", "wrong-channels", "kernel-larger-than-input"])
 def test_bad_input(x_shape, message):
     layer = Conv2d(3, 4, 3)
     with pytest.raises(ValueError, match=message):

@@ -22,7 +22,7 @@ if not SIM:
 
 
 @pytest.mark.parametrize("version", ["naive", "gemm"])
-@pytest.mark.parametrize("case", CASES, ids=lambda c: "x".join(map(str, c)))
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "n{}c{}-{}x{}-f{}k{}x{}-s{}p{}g{}".format(*c))
 def test_conv2d_matches_numpy(version, case):
     geo = ConvGeometry(*case)
     rng = np.random.default_rng(sum(case))

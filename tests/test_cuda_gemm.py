@@ -13,8 +13,9 @@ SHAPES = [(5, 3, 7), (67, 70, 9)] if SIM else [(5, 3, 7), (67, 70, 9), (1000, 51
 
 
 @pytest.mark.parametrize("version", ["naive", "tiled"])
-@pytest.mark.parametrize("trans_a,trans_b", [(0, 0), (0, 1), (1, 0), (1, 1)])
-@pytest.mark.parametrize("m,n,k", SHAPES)
+@pytest.mark.parametrize("trans_a,trans_b", [(0, 0), (0, 1), (1, 0), (1, 1)],
+                         ids=["AB", "ABt", "AtB", "AtBt"])
+@pytest.mark.parametrize("m,n,k", SHAPES, ids=[f"m{m}n{n}k{k}" for m, n, k in SHAPES])
 def test_gemm_matches_numpy(version, trans_a, trans_b, m, n, k):
     if SIM and version == "tiled" and (m, n) != (5, 3) and (trans_a, trans_b) != (1, 1):
         pytest.skip("simulator: one large tiled case is enough (slow threads)")

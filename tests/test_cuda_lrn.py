@@ -14,8 +14,9 @@ SIM = numba.config.ENABLE_CUDASIM
 SHAPES = [(2, 7, 3, 5), (1, 3, 2, 3)] if SIM else [(2, 7, 3, 5), (32, 96, 55, 55)]
 
 
-@pytest.mark.parametrize("size,alpha,beta,k", [(5, 1e-4, 0.75, 2.0), (4, 1e-2, 0.5, 1.0)])
-@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("size,alpha,beta,k", [(5, 1e-4, 0.75, 2.0), (4, 1e-2, 0.5, 1.0)],
+                         ids=["paper", "size4-alpha0.01-beta0.5-k1"])
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda shape: "x".join(map(str, shape)))
 def test_lrn_matches_numpy(size, alpha, beta, k, shape):
     rng = np.random.default_rng(0)
     x = (rng.standard_normal(shape) * 10).astype(np.float32)

@@ -14,9 +14,9 @@ SIM = numba.config.ENABLE_CUDASIM
 SHAPES = [(2, 3, 7, 9), (1, 2, 5, 5)] if SIM else [(2, 3, 7, 9), (64, 96, 55, 55)]
 
 
-@pytest.mark.parametrize("k,s", [(3, 2), (2, 2), (3, 1)])
-@pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("k,s", [(3, 2), (2, 2), (3, 1)], ids=["k3s2", "k2s2", "k3s1"])
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda shape: "x".join(map(str, shape)))
+@pytest.mark.parametrize("ties", [False, True], ids=["distinct", "ties"])
 def test_maxpool2d_matches_numpy(k, s, shape, ties):
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(np.float32)

@@ -20,7 +20,7 @@ def batch(model, n, seed=0):
     ("micro", {}),
     ("cifar", {}),
     ("micro", {"input_variant": "224-ceil", "input_size": 15, "lrn_beta": 0.6}),
-])
+], ids=["micro", "cifar", "micro-224ceil-beta0.6"])
 def test_fast_model_equals_reference_float64(arch, overrides):
     ref = build_model(arch, seed=1, dtype=np.float64, fast=False, **overrides).eval()
     fast = build_model(arch, seed=1, dtype=np.float64, fast=True, **overrides).eval()

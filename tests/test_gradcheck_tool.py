@@ -61,3 +61,19 @@ def test_cli_unknown_layer_is_a_usage_error(capsys):
         cli.main(["gradcheck", "nope"])
     assert exc.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_cli_gradcheck_table_lines_up(capsys):
+    assert cli.main(["gradcheck", "conv2d", "relu"]) == 0
+    lines = capsys.readouterr().out.splitlines()[:-1]  # the rows, without the final verdict
+    header, rows = lines[0], lines[1:]
+    assert len(rows) > 2
+    for column in ("result", "max relative error", "configuration"):
+        i = header.index(column)
+        for r in rows:  # every field starts where its heading does, after a space
+            assert r[i - 1] == " " and r[i] != " ", (column, r)
+
+
+def test_cli_gradcheck_without_layer_means_all():
+    args = cli.build_parser().parse_args(["gradcheck"])
+    assert args.layers == "all"

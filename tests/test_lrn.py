@@ -20,9 +20,10 @@ CONFIGS = [  # (C, size, alpha, beta, k)
     (1, 5, 0.5, 0.75, 2.0),
     (9, 1, 0.1, 0.9, 1.5),
 ]
+IDS = ["C{}-size{}-alpha{}-beta{}-k{}".format(*c) for c in CONFIGS]
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=str)
+@pytest.mark.parametrize("config", CONFIGS, ids=IDS)
 def test_gradcheck(config):
     c, size, alpha, beta, k = config
     rng = np.random.default_rng(0)
@@ -31,7 +32,7 @@ def test_gradcheck(config):
     assert max(errors.values()) < TOLERANCE, errors
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=str)
+@pytest.mark.parametrize("config", CONFIGS, ids=IDS)
 def test_matches_naive_oracle(config):
     c, size, alpha, beta, k = config
     rng = np.random.default_rng(1)

@@ -22,14 +22,16 @@ CONFIGS = [  # (shape, kernel, stride)
 ]
 
 
-@pytest.mark.parametrize("shape, k, s", CONFIGS, ids=str)
+@pytest.mark.parametrize("shape, k, s", CONFIGS, ids=[f"{'x'.join(map(str, shape))}-k{k}s{s}"
+                                                       for shape, k, s in CONFIGS])
 def test_gradcheck(shape, k, s):
     rng = np.random.default_rng(0)
     errors = check_layer(MaxPool2d(k, s), distinct_values(rng, shape), rng)
     assert max(errors.values()) < TOLERANCE, errors
 
 
-@pytest.mark.parametrize("shape, k, s", CONFIGS, ids=str)
+@pytest.mark.parametrize("shape, k, s", CONFIGS, ids=[f"{'x'.join(map(str, shape))}-k{k}s{s}"
+                                                       for shape, k, s in CONFIGS])
 def test_matches_naive_oracle_with_ties(shape, k, s):
     # Small integers make ties frequent: both must send the gradient to the first maximum.
     rng = np.random.default_rng(1)

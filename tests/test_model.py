@@ -21,7 +21,7 @@ def test_paper_preset_parameters_and_shapes():
     assert rows["pool5"][0] == (256, 6, 6)
     assert rows["flatten"][0] == (9216,)
     assert rows["fc8"][0] == (1000,)
-    assert sum(m for _, m in rows.values()) == 724_406_816  # "about 724 M" (PAPER.md)
+    assert sum(m for _, m in rows.values()) == 724_406_816  # "about 724 M" (docs/paper.md)
     assert model["conv2"].params["W"].shape == (256, 48, 5, 5)  # 5x5x48: the two-GPU split
     assert model["conv3"].params["W"].shape == (384, 256, 3, 3)  # sees both halves
     assert model["conv4"].params["W"].shape == (384, 192, 3, 3)
@@ -115,6 +115,15 @@ def test_micro_overfits_twenty_examples():
         opt.step(model.grads)
     logits = model.eval().forward(x)
     assert np.mean(logits.argmax(axis=1) == y) == 1.0
+
+
+def test_default_network_is_built_from_the_reference_layers():
+    """What a student steps into: alexnet_np/layers, not the Numba twins (fast=True)."""
+    for model in (build_model("micro"), AlexNet(get_config("micro"))):
+        modules = {type(layer).__module__ for _, layer in model.layers}
+        assert all(m.startswith("alexnet_np.layers.") for m in modules), modules
+    fast = build_model("micro", fast=True)
+    assert type(fast["conv1"]).__module__ == "alexnet_np.fast.conv2d"
 
 
 def test_params_are_views_of_layer_arrays():

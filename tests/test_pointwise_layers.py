@@ -7,7 +7,8 @@ from alexnet_np.gradcheck import TOLERANCE, away_from_zero, check_layer
 from alexnet_np.layers import Dropout, Flatten, Linear, ReLU, Tanh
 
 
-@pytest.mark.parametrize("shape", [(2, 3, 4, 5), (1, 7), (3, 1, 1, 1)])
+@pytest.mark.parametrize("shape", [(2, 3, 4, 5), (1, 7), (3, 1, 1, 1)],
+                         ids=lambda shape: "x".join(map(str, shape)))
 def test_relu_gradcheck(shape):
     rng = np.random.default_rng(0)
     errors = check_layer(ReLU(), away_from_zero(rng, shape), rng)
@@ -74,7 +75,8 @@ def test_dropout_extremes():
         Dropout(1.5)
 
 
-@pytest.mark.parametrize("n, i, o", [(3, 5, 4), (1, 12, 7), (5, 1, 1)])
+@pytest.mark.parametrize("n, i, o", [(3, 5, 4), (1, 12, 7), (5, 1, 1)],
+                         ids=["n3-5to4", "n1-12to7", "n5-1to1"])
 def test_linear_gradcheck(n, i, o):
     rng = np.random.default_rng(7)
     layer = Linear(i, o, rng=rng, dtype=np.float64, std=1.0)

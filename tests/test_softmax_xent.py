@@ -7,7 +7,7 @@ from alexnet_np.gradcheck import TOLERANCE, check_loss
 from alexnet_np.layers import SoftmaxCrossEntropy, softmax
 
 
-@pytest.mark.parametrize("n, k", [(4, 10), (1, 3), (7, 1000)])
+@pytest.mark.parametrize("n, k", [(4, 10), (1, 3), (7, 1000)], ids=["n4-k10", "n1-k3", "n7-k1000"])
 def test_gradcheck(n, k):
     rng = np.random.default_rng(0)
     logits = rng.standard_normal((n, k)) * 2
@@ -49,7 +49,7 @@ def test_stable_for_huge_logits(dtype):
     (np.array([0.0, 1.0]), "labels must be integers"),
     (np.array([0, 3]), r"labels must lie in \[0, 2\]"),
     (np.array([0, 1, 2]), r"expected labels of shape \(2,\)"),
-])
+], ids=["float-labels", "label-out-of-range", "wrong-count"])
 def test_bad_labels(labels, message):
     with pytest.raises(ValueError, match="SoftmaxCrossEntropy: " + message):
         SoftmaxCrossEntropy().forward(np.zeros((2, 3)), labels)

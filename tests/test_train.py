@@ -119,7 +119,7 @@ def test_cli_train_evaluate_predict(tmp_path, capsys):
     (["evaluate", "--checkpoint", "/nonexistent/x.npz"], "does not exist"),
     (["train", "--data", "/nonexistent/folder", "--quiet", "--out", "{tmp}/r"],
      "/nonexistent/folder"),
-])
+], ids=["unknown-arch", "missing-checkpoint", "missing-data"])
 def test_cli_errors_are_one_line(argv, message, tmp_path, capsys):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     assert cli.main(argv) == 2

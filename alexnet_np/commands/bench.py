@@ -3,6 +3,7 @@
 import json
 import sys
 
+from ..errors import UserError
 from ..model import PRESETS
 
 
@@ -35,24 +36,23 @@ def _log(msg):
 
 
 def run(args):
-    from ..errors import UserError
-
     if args.batch_size < 1 or args.steps < 1:
         raise UserError("--batch-size and --steps must be at least 1")
     if args.compare_torch:
         try:
-            import torch  # noqa: F401
+            import torch  # noqa: F401 - optional: only checks that PyTorch is installed
         except ImportError as err:
             raise UserError("--compare-torch needs PyTorch, which is not installed "
                             "(it is never a dependency: pip install torch)") from err
     if args.device == "cuda":
         try:
-            from ..cuda.bench import bench_cuda
+            from ..cuda.bench import bench_cuda  # optional: CUDA only when asked for
         except ImportError as err:
             raise UserError(f"--device cuda is not available here ({err})") from err
         result = bench_cuda(args.arch, args.batch_size, args.steps, args.compare_torch)
         print(json.dumps(result, indent=1) if args.json else result)
         return 0
+    # Numba and the fast layers: loaded when a benchmark runs (CLI start-up time)
     from ..tools.bench import format_report, run_bench
 
     result = run_bench(args.arch, args.batch_size, args.steps, args.warmup,

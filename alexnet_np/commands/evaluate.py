@@ -2,6 +2,7 @@
 
 import json
 
+from ..errors import UserError
 from ..train import evaluate, load_data, load_for_inference
 
 
@@ -33,15 +34,15 @@ def dataset_for(meta, data=None, verbose=True):
 
 
 def run(args):
-    model, stepper, meta, _ = load_for_inference(args.checkpoint, args.device)
+    model, stepper, meta, _ = load_for_inference(args.checkpoint, args.device, fast=True)
     ds = dataset_for(meta, args.data, verbose=not args.json)
     if list(ds.classes) != list(meta["classes"]):
-        from ..errors import UserError
         raise UserError(f"the data has classes {ds.classes[:5]}... but the checkpoint was "
                         f"trained on {meta['classes'][:5]}...; evaluate on the same classes")
     result = evaluate(stepper, ds, batch_size=args.batch_size, ten_crop=args.ten_crop,
                       scale=model.cfg.input_scale, progress=not args.json)
     if args.confusion:
+        # matplotlib: imported only when a figure is asked for (CLI start-up time)
         from ..tools.visualize import confusion_matrix_figure
         confusion_matrix_figure(stepper, ds, model.cfg.input_scale, args.confusion)
     if args.json:

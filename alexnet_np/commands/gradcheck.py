@@ -11,7 +11,8 @@ def add_parser(sub):
                     "random upstream gradient, relative error per tensor (worst absolute "
                     "difference over the tensor's largest entry). Exits 1 if any check fails.",
     )
-    p.add_argument("layers", nargs="*", default=["all"], metavar="LAYER",
+    # default "all", not ["all"]: argparse checks a positional's default against the choices
+    p.add_argument("layers", nargs="*", default="all", metavar="LAYER",
                    choices=["all", *SUITE],
                    help=f"all (default) or any of: {', '.join(SUITE)}")
     p.add_argument("--tol", type=float, default=TOLERANCE,
@@ -20,13 +21,23 @@ def add_parser(sub):
     p.set_defaults(func=run)
 
 
+# Column widths: the configuration, whose length varies most, comes last.
+LAYER_W = max(len(name) for name in SUITE) + 2
+ERRORS_W = 34  # "dx=1.2e-10  W=3.4e-11  b=5.6e-12" is the widest
+
+
+def row(layer, result, errors, configuration):
+    return f"{layer:<{LAYER_W}}{result:<8}{errors:<{ERRORS_W}}  {configuration}"
+
+
 def run(args):
-    names = list(SUITE) if "all" in args.layers else list(dict.fromkeys(args.layers))
-    print(f"{'layer':<13} {'configuration':<42} {'max relative error per tensor':<38} result")
+    layers = [args.layers] if isinstance(args.layers, str) else args.layers
+    names = list(SUITE) if "all" in layers else list(dict.fromkeys(layers))
+    print(row("layer", "result", "max relative error per tensor", "configuration"))
     failures = 0
     for name, config, errors, passed in run_suite(names, args.seed, args.tol):
         errs = "  ".join(f"{k}={v:.1e}" for k, v in errors.items())
-        print(f"{name:<13} {config:<42} {errs:<38} {'pass' if passed else 'FAIL'}", flush=True)
+        print(row(name, "pass" if passed else "FAIL", errs, config), flush=True)
         failures += not passed
     if failures:
         print(f"{failures} check(s) FAILED (tolerance {args.tol:g})")

@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 
+from ..data import preprocess_image
 from ..errors import UserError
 from ..layers import softmax
 from ..train import load_for_inference
@@ -25,7 +26,6 @@ def add_parser(sub):
 
 
 def load_images(paths, meta, mean_image, cfg):
-    from ..data import preprocess_image
     xs = []
     for path in paths:
         if not os.path.exists(path):
@@ -41,7 +41,8 @@ def load_images(paths, meta, mean_image, cfg):
 
 
 def run(args):
-    model, stepper, meta, mean_image = load_for_inference(args.checkpoint, args.device)
+    model, stepper, meta, mean_image = load_for_inference(args.checkpoint, args.device,
+                                                          fast=True)
     x = load_images(args.images, meta, mean_image, model.cfg)
     probs = softmax(stepper.logits(x).astype(np.float64))
     classes = meta["classes"]
@@ -59,6 +60,7 @@ def run(args):
     if args.explain:
         if len(args.images) != 1:
             raise UserError("--explain works on one image at a time")
+        # matplotlib: imported only when a figure is asked for (CLI start-up time)
         from ..tools.visualize import gradcam_figure
         gradcam_figure(model, x[0], classes, args.explain, args.images[0])
         print(f"Grad-CAM written to {args.explain}")

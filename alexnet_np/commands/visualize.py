@@ -9,8 +9,12 @@ import os
 
 import numpy as np
 
+from ..checkpoint import load_checkpoint, read_metrics
 from ..errors import UserError
+from ..model import AlexNet, config_from_dict
+from ..train import load_for_inference
 from .common import positive_int
+from .evaluate import dataset_for
 
 
 def add_parser(sub):
@@ -62,7 +66,7 @@ def _out_dir_ok(out):
 
 
 def run_filters(args):
-    from ..checkpoint import load_checkpoint
+    # matplotlib: imported only when a figure is asked for (CLI start-up time)
     from ..tools.visualize import filters_figure
 
     _out_dir_ok(args.out)
@@ -108,14 +112,14 @@ def run_filters(args):
 def _distance_from_init(W, meta):
     """(per-half stats of conv1 at initialisation, ||W - W0|| / ||W0||), rebuilding W0 the way
     ``alexnet_np.train`` does (``AlexNet(cfg, rng=default_rng(seed))``); None if unknown."""
-    from ..model import AlexNet, config_from_dict
+    # matplotlib: imported only when a figure is asked for (CLI start-up time)
     from ..tools.visualize import filter_stats
 
     try:
         cfg = config_from_dict(meta["model"])
         seed = int(meta["settings"]["seed"])
         W0 = AlexNet(cfg, rng=np.random.default_rng(seed)).params["conv1.W"]
-    except Exception:  # noqa: BLE001 - a foreign or older checkpoint: just skip the remark
+    except Exception:  # a foreign or older checkpoint: just skip the remark
         return None
     if W0.shape != W.shape:
         return None
@@ -124,12 +128,12 @@ def _distance_from_init(W, meta):
 
 
 def run_neighbors(args):
+    # matplotlib: imported only when a figure is asked for (CLI start-up time)
     from ..tools.visualize import neighbors, neighbors_figure, neighbors_text
-    from ..train import load_for_inference
-    from .evaluate import dataset_for
 
     _out_dir_ok(args.out)
-    model, stepper, meta, _ = load_for_inference(_checkpoint_path(args.checkpoint), args.device)
+    model, stepper, meta, _ = load_for_inference(_checkpoint_path(args.checkpoint), args.device,
+                                                fast=True)
     ds = dataset_for(meta, args.data, verbose=False)
     if list(ds.classes) != list(meta["classes"]):
         raise UserError(f"the data has classes {ds.classes[:5]}... but the checkpoint was "
@@ -154,6 +158,7 @@ def run_neighbors(args):
 
 
 def run_curves(args):
+    # matplotlib: imported only when a figure is asked for (CLI start-up time)
     from ..tools.plots import plot_curves
 
     if not os.path.isfile(os.path.join(args.run_dir, "metrics.jsonl")):
@@ -161,7 +166,6 @@ def run_curves(args):
                         "`alexnet-np train`")
     if args.out:
         _out_dir_ok(args.out)
-    from ..checkpoint import read_metrics
     epochs = [r for r in read_metrics(args.run_dir) if r.get("type") == "epoch"]
     for r in epochs:
         print(f"epoch {r['epoch']}: train loss {r['loss']:.4f}, val top-1 error "

@@ -93,7 +93,7 @@ def bench_cuda(arch="paper", batch_size=128, steps=10, compare_torch=True,
 def bench_torch(model, batch_size, steps):
     """Training images/s of the same network in PyTorch (float32, TF32 off), or None."""
     try:
-        import torch
+        import torch  # optional: PyTorch is only the measuring stick
         from torch import nn
     except ImportError:
         return None

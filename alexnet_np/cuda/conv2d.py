@@ -37,6 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import cuda, float32
 
+from ..layers.conv2d import conv2d_backward as np_bwd
+from ..layers.conv2d import conv2d_forward as np_fwd
 from .common import empty, grid_1d, max_rel_err, report, simulator, time_call, to_device
 from .gemm import gemm
 from .reduce import sum_channels, sum_rows
@@ -47,7 +49,6 @@ VERSIONS = ("naive", "gemm")
 @dataclass
 class ConvGeometry:
     """All sizes of one convolution (batch n)."""
-
     n: int
     c: int
     h: int
@@ -256,7 +257,6 @@ def nchw_to_mat_kernel(mat, dout):
 # ---------------------------------------------------------------------------------------------
 class ConvWorkspace:
     """Device buffers of the GEMM path for one geometry: cols (C KH KW, P) and mat (F, P)."""
-
     def __init__(self, geo):
         self.geo = geo
         self.cols = empty((geo.c * geo.kh * geo.kw, geo.p))
@@ -314,9 +314,6 @@ def conv2d_backward(dx, dW, db, dout, x, W, geo, version="gemm", ws=None):
 
 
 def _check(geo, rng, repeat, tol=1e-4):
-    from ..layers.conv2d import conv2d_backward as np_bwd
-    from ..layers.conv2d import conv2d_forward as np_fwd
-
     x = rng.standard_normal((geo.n, geo.c, geo.h, geo.w)).astype(np.float32)
     Wt = rng.standard_normal((geo.f, geo.cg, geo.kh, geo.kw)).astype(np.float32)
     bt = rng.standard_normal(geo.f).astype(np.float32)

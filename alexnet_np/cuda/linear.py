@@ -9,6 +9,8 @@
 import numpy as np
 from numba import cuda
 
+from ..layers.linear import linear_backward as np_bwd
+from ..layers.linear import linear_forward as np_fwd
 from .common import empty, grid_1d, max_rel_err, report, simulator, time_call, to_device
 from .gemm import gemm
 from .reduce import sum_cols
@@ -38,9 +40,6 @@ def linear_backward(dx, dW, db, dout, x, W, version="tiled"):
 
 
 def _main():
-    from ..layers.linear import linear_backward as np_bwd
-    from ..layers.linear import linear_forward as np_fwd
-
     rng = np.random.default_rng(0)
     (n, i, o), repeat = ((3, 21, 17), 1) if simulator() else ((128, 9216, 4096), 10)
     x = rng.standard_normal((n, i)).astype(np.float32)

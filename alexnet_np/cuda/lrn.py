@@ -18,6 +18,8 @@ import math
 import numpy as np
 from numba import cuda, float32
 
+from ..layers.lrn import lrn_backward as np_bwd
+from ..layers.lrn import lrn_forward as np_fwd
 from .common import empty, grid_1d, max_rel_err, report, simulator, time_call, to_device
 
 
@@ -72,9 +74,6 @@ def lrn_backward(dx, dout, x, out, den, size=5, alpha=1e-4, beta=0.75):
 
 
 def _main():
-    from ..layers.lrn import lrn_backward as np_bwd
-    from ..layers.lrn import lrn_forward as np_fwd
-
     rng = np.random.default_rng(0)
     shape, repeat = ((2, 7, 3, 5), 1) if simulator() else ((128, 96, 55, 55), 20)
     x = (rng.standard_normal(shape) * 10).astype(np.float32)

@@ -23,6 +23,8 @@ exactly once, in a fixed order: deterministic, no memset, no atomics, and poison
 import numpy as np
 from numba import cuda, float32
 
+from ..layers.maxpool2d import maxpool2d_backward as np_bwd
+from ..layers.maxpool2d import maxpool2d_forward as np_fwd
 from .common import empty, grid_1d, max_rel_err, report, simulator, time_call, to_device
 
 
@@ -95,9 +97,6 @@ def empty_arg(shape):
 
 
 def _main():
-    from ..layers.maxpool2d import maxpool2d_backward as np_bwd
-    from ..layers.maxpool2d import maxpool2d_forward as np_fwd
-
     rng = np.random.default_rng(0)
     shape, repeat = ((2, 3, 9, 11), 1) if simulator() else ((128, 96, 55, 55), 20)
     k, s = 3, 2

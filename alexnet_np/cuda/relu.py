@@ -13,6 +13,7 @@ import math
 import numpy as np
 from numba import cuda
 
+from ..layers import relu as np_relu
 from .common import empty, grid_1d, max_rel_err, report, simulator, time_call, to_device
 
 
@@ -66,8 +67,6 @@ def tanh_backward(dx, dout, out):
 
 
 def _main():
-    from ..layers import relu as np_relu
-
     rng = np.random.default_rng(0)
     shape, repeat = ((3, 37), 1) if simulator() else ((128, 96, 55, 55), 20)
     x = rng.standard_normal(shape).astype(np.float32)

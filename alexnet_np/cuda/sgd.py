@@ -14,6 +14,7 @@ whole network. The scalars are float32 and the operations come in the order of
 import numpy as np
 from numba import cuda, float32
 
+from ..optim import SGD
 from .common import grid_1d, max_rel_err, report, simulator, time_call, to_device
 
 
@@ -34,8 +35,6 @@ def sgd_update(w, v, g, lr, momentum, weight_decay):
 
 
 def _main():
-    from ..optim import SGD
-
     rng = np.random.default_rng(0)
     size, repeat = (77, 1) if simulator() else (60_965_224, 20)
     w = rng.standard_normal(size).astype(np.float32)

@@ -18,6 +18,7 @@ import math
 import numpy as np
 from numba import cuda, float32
 
+from ..layers.softmax_xent import softmax_xent_backward, softmax_xent_forward
 from .common import empty, grid_1d, max_rel_err, report, simulator, time_call, to_device
 
 
@@ -59,8 +60,6 @@ def softmax_xent(loss, row_loss, dz, z, labels):
 
 
 def _main():
-    from ..layers.softmax_xent import softmax_xent_backward, softmax_xent_forward
-
     rng = np.random.default_rng(0)
     (n, k), repeat = ((5, 7), 1) if simulator() else ((128, 1000), 50)
     z = (rng.standard_normal((n, k)) * 30).astype(np.float32)

@@ -47,7 +47,7 @@ def _unpickle(file):
     try:
         with open(file, "rb") as fh:
             return pickle.load(fh, encoding="bytes")
-    except Exception as err:  # noqa: BLE001 - any failure here is a damaged file
+    except Exception as err:  # any failure here is a damaged file
         raise UserError(f"cannot read CIFAR-10 file {file} ({type(err).__name__}: {err}); "
                         f"re-extract cifar-10-python.tar.gz") from None
 

@@ -158,7 +158,7 @@ def decode_into(files, size, out, verbose=True, what="images"):
         try:
             out[i] = load_image(files[i], size)
             return None
-        except Exception as err:  # noqa: BLE001 - any decoder failure means "skip this file"
+        except Exception as err:  # any decoder failure means "skip this file"
             return (i, files[i], f"{type(err).__name__}: {err}")
 
     skipped = []

@@ -44,7 +44,7 @@ def preprocess_image(path_or_pil, image_size, crop_size, mean_image, scale=1.0):
                 hwc = resize_shorter_and_center_crop(img, image_size)  # (S, S, 3)
         except FileNotFoundError:
             raise UserError(f"image file {path_or_pil} does not exist") from None
-        except Exception as err:  # noqa: BLE001 - any decoder failure is the file's fault
+        except Exception as err:  # any decoder failure is the file's fault
             raise UserError(f"cannot read {path_or_pil} as an image ({err})") from None
     chw = hwc.transpose(2, 0, 1).astype(np.float32) - mean_image  # (3, S, S)
     out = center_crop(chw, crop_size) * np.float32(scale)  # (3, crop, crop)

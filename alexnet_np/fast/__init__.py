@@ -13,48 +13,22 @@ attribute, parameter and the contract (``layers/base.py``) stay the same. The te
 The other layers (ReLU, dropout, flatten, softmax) are already one or two large NumPy
 operations; they need no fast version.
 
-``accelerate(model)`` swaps a model's layers for their fast versions in place (the model does
-this unless built with ``fast=False``). The swap shares the ``params``/``grads`` dicts: it
-copies no arrays.
+``AlexNet(cfg, fast=True)`` / ``build_model(..., fast=True)`` builds the network from these
+classes (``model.layer_classes``); the default builds it from the reference layers, and this
+package (and Numba) is then never imported.
 
 The fast layers return the same SHAPES as the reference, but their activations may be
 channel-major in MEMORY (``layout.py`` says why): ``out.flags.c_contiguous`` may be False.
 Use ``np.ascontiguousarray(out)`` where a C-ordered array matters.
 """
 
-from ..layers import Conv2d, Linear, LocalResponseNorm, MaxPool2d
 from .conv2d import FastConv2d, conv2d_backward_fast, conv2d_forward_fast
 from .linear import FastLinear, linear_backward_fast, linear_forward_fast
 from .lrn import FastLocalResponseNorm, lrn_backward_fast, lrn_forward_fast
 from .maxpool2d import FastMaxPool2d, maxpool2d_backward_fast, maxpool2d_forward_fast
 
-FAST_LAYERS = {
-    Conv2d: FastConv2d,
-    LocalResponseNorm: FastLocalResponseNorm,
-    MaxPool2d: FastMaxPool2d,
-    Linear: FastLinear,
-}
-
-
-def to_fast(layer):
-    """The fast version of ``layer`` sharing its state (params, grads, settings), or ``layer``
-    itself when it has none."""
-    cls = FAST_LAYERS.get(type(layer))
-    if cls is None:
-        return layer
-    fast = cls.__new__(cls)
-    fast.__dict__.update(layer.__dict__)  # the same params/grads dicts, not copies
-    return fast
-
-
-def accelerate(model):
-    """Replace ``model.layers`` by their fast versions in place. Returns the model."""
-    model.layers = [(name, to_fast(layer)) for name, layer in model.layers]
-    return model
-
-
 __all__ = [
-    "accelerate", "to_fast", "FAST_LAYERS", "FastConv2d", "FastLocalResponseNorm",
+    "FastConv2d", "FastLocalResponseNorm",
     "FastMaxPool2d", "FastLinear", "linear_forward_fast", "linear_backward_fast",
     "conv2d_forward_fast", "conv2d_backward_fast", "lrn_forward_fast",
     "lrn_backward_fast", "maxpool2d_forward_fast", "maxpool2d_backward_fast",

@@ -18,17 +18,13 @@ What makes it fast:
 
 import numpy as np
 
-from ..layers.base import as_dtype, check_float
-from ..layers.linear import Linear
+from ..layers.base import as_dtype
+from ..layers.linear import Linear, check_linear_input
 
 
 def linear_forward_fast(x, W, b):
     """Same as :func:`alexnet_np.layers.linear.linear_forward`. Returns ``(out, cache)``."""
-    check_float("Linear", x)
-    if x.ndim != 2 or x.shape[1] != W.shape[1]:
-        raise ValueError(
-            f"Linear: expected input of shape (N, {W.shape[1]}), got shape {x.shape}"
-        )
+    check_linear_input(x, W)
     W, b = as_dtype(W, x.dtype), as_dtype(b, x.dtype)
     out = np.empty((x.shape[0], W.shape[0]), dtype=x.dtype)  # (N, out)
     np.add((W @ x.T).T, b, out=out)  # (out, N) product, transposed back as it is added

@@ -19,13 +19,18 @@ import numpy as np
 from .base import Layer, as_dtype, check_float
 
 
-def linear_forward(x, W, b):
-    """``out = x @ W.T + b``. Returns ``(out, cache)``."""
+def check_linear_input(x, W):
+    """Raise ValueError unless ``x`` is a float batch (N, in_features) that fits ``W``."""
     check_float("Linear", x)
     if x.ndim != 2 or x.shape[1] != W.shape[1]:
         raise ValueError(
             f"Linear: expected input of shape (N, {W.shape[1]}), got shape {x.shape}"
         )
+
+
+def linear_forward(x, W, b):
+    """``out = x @ W.T + b``. Returns ``(out, cache)``."""
+    check_linear_input(x, W)
     W, b = as_dtype(W, x.dtype), as_dtype(b, x.dtype)
     out = x @ W.T + b  # (N, out)
     return out, (x, W)

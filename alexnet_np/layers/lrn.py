@@ -9,7 +9,7 @@ with the paper's n = 5 (``size``), k = 2, alpha = 1e-4, beta = 0.75, applied aft
 conv1 and conv2. For an even ``size`` the window is ``[i - size//2, i + (size-1)//2]``, as in
 PyTorch.
 
-The trap (PAPER.md): the paper's alpha is NOT divided by n. cuda-convnet2, Caffe and PyTorch
+The trap (docs/paper.md): the paper's alpha is NOT divided by n. cuda-convnet2, Caffe and PyTorch
 divide alpha by ``size`` and Caffe/PyTorch default k to 1, so the paper's layer is PyTorch's
 ``LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2)``. This layer takes the paper's alpha.
 

@@ -1,9 +1,10 @@
 """Zero padding of the two spatial axes, on each side separately.
 
-Used for one thing: cuda-convnet's "ceil rule" input variant (PAPER.md, sec. 3). With a 224x224
-input, conv1 (11x11, stride 4) gives 55 outputs only if the last window may run past the image:
-``1 + ceil((224 - 11) / 4) = 55``. Padding the bottom and right edges with 3 zeros (224 -> 227)
-and then using the ordinary floor rule gives exactly those 55 windows.
+Used for one thing: cuda-convnet's "ceil rule" input variant (paper sec. 3; docs/paper.md,
+"224 vs 227"). With a 224x224 input, conv1 (11x11, stride 4) gives 55 outputs only if the
+last window may run past the image: ``1 + ceil((224 - 11) / 4) = 55``. Padding the bottom
+and right edges with 3 zeros (224 -> 227) and then using the ordinary floor rule gives exactly
+those 55 windows.
 
 Forward ``out = x`` placed at ``[top : top + H, left : left + W]`` inside zeros of shape
 (N, C, top + H + bottom, left + W + right); backward ``dx = dout[..., top:top+H, left:left+W]``.

@@ -45,7 +45,7 @@ class Variant:
     label: str  # what changes, for the table
     model_overrides: dict  # AlexNetConfig fields
     settings: dict  # TrainSettings fields (augmentation switches)
-    paper: str  # the paper's reported effect of this change (PAPER.md)
+    paper: str  # the paper's reported effect of this change (docs/paper.md)
     paper_top1: float = math.nan  # reported change of top-1 error, percentage points
     paper_top5: float = math.nan
 
@@ -147,7 +147,8 @@ def measure_training_error(run_dir, subset, device="cpu"):
     """Top-1/top-5 error of ``run_dir/last.npz`` on ``subset``'s training images (eval mode:
     centre crop, no augmentation, no dropout). Returns the record appended to
     ``run_dir/train_error.jsonl``."""
-    model, stepper, meta, _ = load_for_inference(os.path.join(run_dir, "last.npz"), device)
+    model, stepper, meta, _ = load_for_inference(os.path.join(run_dir, "last.npz"), device,
+                                                fast=True)
     res = evaluate(stepper, subset, batch_size=128, scale=model.cfg.input_scale)
     record = {"epoch": int(meta["epoch"]), "train_top1_error": res["top1_error"],
               "train_top5_error": res["top5_error"], "train_loss": res["loss"],

@@ -37,6 +37,7 @@ import time
 import numba
 import numpy as np
 
+from .. import layers
 from ..fast.sgd import FastSGD
 from ..fast.threads import workers
 from ..model import build_model
@@ -77,7 +78,7 @@ def thread_count():
 def blas_info():
     """Which BLAS library and kernel NumPy runs, via threadpoolctl when it is installed."""
     try:
-        from threadpoolctl import threadpool_info
+        from threadpoolctl import threadpool_info  # optional: not a dependency
     except ImportError:
         return None
     return [{k: d.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
@@ -174,41 +175,29 @@ def torch_model(model):
     The paper's LRN (alpha not divided by size) is ``nn.LocalResponseNorm(size, alpha * size,
     beta, k)`` in PyTorch, which divides alpha by size.
     """
-    import torch
+    import torch  # optional: PyTorch is only the measuring stick
     from torch import nn
-
-    from ..layers import (
-        Conv2d,
-        Dropout,
-        Flatten,
-        Linear,
-        LocalResponseNorm,
-        MaxPool2d,
-        ReLU,
-        Tanh,
-        ZeroPad2d,
-    )
 
     mods = []
     for _, layer in model.layers:
-        if isinstance(layer, Conv2d):
+        if isinstance(layer, layers.Conv2d):
             m = nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size,
                           layer.stride, layer.padding, groups=layer.groups)
-        elif isinstance(layer, Linear):
+        elif isinstance(layer, layers.Linear):
             m = nn.Linear(layer.in_features, layer.out_features)
-        elif isinstance(layer, ReLU):
+        elif isinstance(layer, layers.ReLU):
             m = nn.ReLU()
-        elif isinstance(layer, Tanh):
+        elif isinstance(layer, layers.Tanh):
             m = nn.Tanh()
-        elif isinstance(layer, LocalResponseNorm):
+        elif isinstance(layer, layers.LocalResponseNorm):
             m = nn.LocalResponseNorm(layer.size, layer.alpha * layer.size, layer.beta, layer.k)
-        elif isinstance(layer, MaxPool2d):
+        elif isinstance(layer, layers.MaxPool2d):
             m = nn.MaxPool2d(layer.kernel_size, layer.stride)
-        elif isinstance(layer, Dropout):
+        elif isinstance(layer, layers.Dropout):
             m = nn.Dropout(layer.p)
-        elif isinstance(layer, Flatten):
+        elif isinstance(layer, layers.Flatten):
             m = nn.Flatten()
-        elif isinstance(layer, ZeroPad2d):
+        elif isinstance(layer, layers.ZeroPad2d):
             t, b, l_, r = layer.padding
             m = nn.ZeroPad2d((l_, r, t, b))
         else:
@@ -225,7 +214,7 @@ class TorchRunner:
     """PyTorch's training step (SGD, momentum 0.9, weight decay 5e-4) and inference pass."""
 
     def __init__(self, model, x, y, threads):
-        import torch
+        import torch  # optional: PyTorch is only the measuring stick
         torch.set_num_threads(threads)
         self.torch = torch
         self.net = torch_model(model)

@@ -7,14 +7,14 @@ import matplotlib
 matplotlib.use("Agg")  # files only, never a window
 import matplotlib.pyplot as plt  # noqa: E402
 
+from ..checkpoint import read_metrics  # noqa: E402
+
 
 def plot_curves(run_dir, out=None):
     """Loss per logged step and validation top-1/top-5 error per epoch, from metrics.jsonl.
 
     Returns the path of the PNG written (``RUN_DIR/curves.png`` unless ``out`` is given).
     """
-    from ..checkpoint import read_metrics
-
     records = read_metrics(run_dir)
     steps = [r for r in records if r.get("type") == "step" and isinstance(r.get("loss"), float)]
     epochs = [r for r in records if r.get("type") == "epoch"]

@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from ..data import BatchLoader  # noqa: E402
 from ..errors import UserError  # noqa: E402
 
 # --------------------------------------------------------------------------------------
@@ -239,8 +240,6 @@ def neighbors_text(results, classes):
 
 def confusion_matrix(stepper, dataset, scale=1.0, batch_size=128):
     """Counts ``C[true, predicted]`` (K, K) over the val split (centre crop)."""
-    from ..data import BatchLoader
-
     k = len(dataset.classes)
     cm = np.zeros((k, k), dtype=np.int64)
     loader = BatchLoader(dataset, split="val", batch_size=batch_size,
