@@ -86,14 +86,15 @@ def blas_info():
 
 
 def numba_info():
-    """Numba's threading layer (after a parallel kernel has run) and thread count, and the
-    worker threads of the fast convolutions (``fast/threads.py``)."""
+    """The worker threads of the fast layers (``fast/threads.py``: they run the serial Numba
+    loops and BLAS products), Numba's thread count, and its threading layer: "none" while no
+    ``parallel=True`` kernel has run (the fast layers have none)."""
     try:
         layer = numba.threading_layer()
     except ValueError:  # no parallel kernel has run yet
-        layer = "not yet chosen"
+        layer = "none"
     return {"threading_layer": layer, "threads": numba.get_num_threads(),
-            "conv_workers": workers()}
+            "workers": workers()}
 
 
 def sgemm_rate(n=2048, repeats=3):
@@ -375,9 +376,9 @@ def format_report(r):
                                           f"{b['architecture']} x{b['num_threads']}"
                                           for b in r["blas"]))
     if r.get("numba"):
-        lines.append(f"Numba: {r['numba']['threading_layer']} threading layer, "
-                     f"{r['numba']['threads']} threads; convolutions: "
-                     f"{r['numba']['conv_workers']} worker threads")
+        lines.append(f"fast layers: {r['numba']['workers']} worker threads (BLAS on one thread "
+                     f"each while they run); Numba: {r['numba']['threads']} threads, parallel "
+                     f"layer {r['numba']['threading_layer']}")
     if r.get("sgemm_gflops"):
         lines.append(f"sgemm: {r['sgemm_gflops']:.0f} GFLOP/s measured in this process "
                      "(2048^3 float32 product, best of 3)")
