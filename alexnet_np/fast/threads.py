@@ -19,8 +19,9 @@ Where NumPy's BLAS is not an OpenBLAS whose thread count can be set (MKL, Accele
 jobs run one after the other in the calling thread and BLAS keeps its own threads: the same
 results, the old speed.
 
-The number of workers follows Numba's (``numba.get_num_threads()``, set by
-``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``): one knob for every fast layer.
+The number of workers follows Numba's configured thread count (``NUMBA_NUM_THREADS``, by
+default the number of CPUs), read without starting Numba's own thread pool, which no fast
+layer uses: one knob for every fast layer.
 """
 
 import ctypes
@@ -72,11 +73,11 @@ def blas_threads():
 
 
 def workers():
-    """How many worker threads the convolutions use: Numba's thread count, or 1 when BLAS's
-    thread count cannot be set."""
+    """How many worker threads the fast layers use: ``NUMBA_NUM_THREADS`` (default: the
+    number of CPUs), or 1 when BLAS's thread count cannot be set."""
     if blas_threads() is None:
         return 1
-    return max(1, numba.get_num_threads())
+    return max(1, numba.config.NUMBA_NUM_THREADS)
 
 
 def split(n, parts=8):

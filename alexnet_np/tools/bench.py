@@ -87,14 +87,13 @@ def blas_info():
 
 def numba_info():
     """The worker threads of the fast layers (``fast/threads.py``: they run the serial Numba
-    loops and BLAS products), Numba's thread count, and its threading layer: "none" while no
-    ``parallel=True`` kernel has run (the fast layers have none)."""
+    loops and BLAS products), and Numba's threading layer: "none" while no ``parallel=True``
+    kernel has run (the fast layers have none, so none is started)."""
     try:
         layer = numba.threading_layer()
     except ValueError:  # no parallel kernel has run yet
         layer = "none"
-    return {"threading_layer": layer, "threads": numba.get_num_threads(),
-            "workers": workers()}
+    return {"threading_layer": layer, "workers": workers()}
 
 
 def sgemm_rate(n=2048, repeats=3):
@@ -377,8 +376,8 @@ def format_report(r):
                                           for b in r["blas"]))
     if r.get("numba"):
         lines.append(f"fast layers: {r['numba']['workers']} worker threads (BLAS on one thread "
-                     f"each while they run); Numba: {r['numba']['threads']} threads, parallel "
-                     f"layer {r['numba']['threading_layer']}")
+                     f"each while they run); Numba threading layer: "
+                     f"{r['numba']['threading_layer']}")
     if r.get("sgemm_gflops"):
         lines.append(f"sgemm: {r['sgemm_gflops']:.0f} GFLOP/s measured in this process "
                      "(2048^3 float32 product, best of 3)")
