@@ -12,7 +12,8 @@ from alexnet_np.tools.bench import (
     layer_flops,
     make_batch,
     run_bench,
-    sgemm_rate,
+    sgemm_gflops,
+    sgemm_operands,
     torch_model,
 )
 
@@ -48,7 +49,7 @@ def test_layer_flops_count_the_products():
     fwd2 = 2 * (7 * 7) * (8 * 2 * 3 * 3) * 2  # conv2 after pool1: 7x7, 4 -> 8, groups 2
     assert flops["conv2"] == (fwd2, 2 * fwd2)
     assert flops["fc8"][0] == 2 * 16 * 10 * 2 and "relu1" not in flops
-    assert sgemm_rate(n=64, repeats=1) > 0
+    assert sgemm_gflops(*sgemm_operands(n=64)) > 0
 
 
 def test_bench_command_json(capsys):

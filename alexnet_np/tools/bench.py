@@ -12,9 +12,10 @@ count, and our steps and PyTorch's are timed alternately in the same process, so
 neighbour slows both alike. PyTorch is never a dependency: it is imported only here, only when
 asked for.
 
-Against what the machine can do: ``sgemm_rate`` times a large float32 matrix product in this
-process (NumPy's BLAS, its default threads), and each convolution and fully connected layer's
-row reports the rate its forward and backward passes reach (their multiply-adds from
+Against what the machine can do: ``sgemm_gflops`` times a 2048^3 float32 matrix product in
+this process (NumPy's BLAS, its default threads) once per step, between the steps (median
+over the steps), and each convolution and fully connected layer's row reports the rate its
+forward and backward passes reach (their multiply-adds from
 ``AlexNet.summary_rows``, 2 FLOP each; backward counts dW and, where computed, dx) as a
 fraction of that rate. ``blas_info`` names the BLAS library and the kernel it chose (via
 threadpoolctl, when installed): the OPENBLAS_CORETYPE variable, for one, changes it.
@@ -96,21 +97,20 @@ def numba_info():
     return {"threading_layer": layer, "workers": workers()}
 
 
-def sgemm_rate(n=2048, repeats=3):
-    """The machine's float32 matrix-product rate in GFLOP/s: the best of ``repeats`` timed
-    ``(n x n) @ (n x n)`` products (2 n^3 FLOP each), NumPy's BLAS with its default threads,
-    after one untimed product."""
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((n, n), dtype=np.float32)
-    b = rng.standard_normal((n, n), dtype=np.float32)
-    out = np.empty((n, n), dtype=np.float32)
+def sgemm_operands(n=2048, seed=0):
+    """Two random float32 (n, n) matrices and an output array for :func:`sgemm_gflops`."""
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((n, n), dtype=np.float32),
+            rng.standard_normal((n, n), dtype=np.float32), np.empty((n, n), dtype=np.float32))
+
+
+def sgemm_gflops(a, b, out):
+    """The rate of one timed ``a @ b`` (2 n^3 FLOP) in GFLOP/s: NumPy's BLAS, its own
+    threads. The bench times one per step, between our steps and PyTorch's, so that the rate
+    it divides by was measured under the same load as the layers."""
+    t0 = time.perf_counter()
     np.matmul(a, b, out=out)
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        np.matmul(a, b, out=out)
-        best = min(best, time.perf_counter() - t0)
-    return 2 * n ** 3 / best / 1e9
+    return 2 * a.shape[0] * a.shape[1] * b.shape[1] / (time.perf_counter() - t0) / 1e9
 
 
 def layer_flops(model, batch_size):
@@ -271,7 +271,8 @@ def run_bench(arch="paper", batch_size=32, steps=5, warmup=2, compare_torch=Fals
     ``infer_s``, ``layers`` (per layer: ``name``, ``forward_ms``, ``backward_ms``,
     ``share`` of the training step; conv and linear layers also ``forward_gflop``,
     ``backward_gflop``, ``forward_of_sgemm``, ``backward_of_sgemm``), ``other_ms`` (loss and
-    SGD update), ``blas``, ``numba``, ``sgemm_gflops`` (:func:`sgemm_rate`); with
+    SGD update), ``blas``, ``numba``, ``sgemm_gflops`` (median of :func:`sgemm_gflops` over
+    the steps); with
     ``compare_torch`` also ``torch_train_images_per_s``, ``torch_infer_images_per_s``,
     ``torch_peak_rss_mb``, ``ratio`` (ours / PyTorch, training), ``infer_ratio`` and
     ``memory_ratio``.
@@ -305,8 +306,11 @@ def run_bench(arch="paper", batch_size=32, steps=5, warmup=2, compare_torch=Fals
             runner.train_step()
             runner.infer()
 
+    gemm = sgemm_operands()
+    sgemm_gflops(*gemm)  # untimed: BLAS starts its threads and touches the arrays
     timer = LayerTimer(model)
     train_t, infer_t, torch_train_t, torch_infer_t, per_layer = [], [], [], [], []
+    gemm_rates = []
     try:
         for i in range(steps):
             timer.reset()
@@ -317,6 +321,7 @@ def run_bench(arch="paper", batch_size=32, steps=5, warmup=2, compare_torch=Fals
             t0 = time.perf_counter()
             ours_infer()
             infer_t.append(time.perf_counter() - t0)
+            gemm_rates.append(sgemm_gflops(*gemm))
             if runner:
                 t0 = time.perf_counter()
                 runner.train_step()
@@ -330,7 +335,7 @@ def run_bench(arch="paper", batch_size=32, steps=5, warmup=2, compare_torch=Fals
         timer.remove()
 
     step_s = statistics.median(train_t)
-    gemm_gflops = sgemm_rate()
+    gemm_gflops = statistics.median(gemm_rates)
     flops = layer_flops(model, batch_size)
     layers = []
     for name, _ in model.layers:
@@ -380,7 +385,7 @@ def format_report(r):
                      f"{r['numba']['threading_layer']}")
     if r.get("sgemm_gflops"):
         lines.append(f"sgemm: {r['sgemm_gflops']:.0f} GFLOP/s measured in this process "
-                     "(2048^3 float32 product, best of 3)")
+                     "(2048^3 float32 product, one per step, median)")
     lines += [f"training   {r['train_images_per_s']:8.1f} images/s  "
               f"({r['train_step_s'] * 1e3:.0f} ms per step)",
               f"inference  {r['infer_images_per_s']:8.1f} images/s  "
