@@ -98,12 +98,19 @@ def lrn_backward_kernel(dx, dout, x, t0, t1, size, alpha, beta, k, two_ab):
             for q in range(p0, p1):
                 s[q - p0] += x[b, j, q] * x[b, j, q]
         for i in range(c):
-            for q in range(p0, p1):
-                d = k + alpha * s[q - p0]
-                r = math.sqrt(d) if beta == 0.75 else d
-                r = one / (r * math.sqrt(r)) if beta == 0.75 else d ** -beta
-                scale[i, q - p0] = r
-                t[i, q - p0] = dout[b, i, q] * x[b, i, q] * r / d
+            if beta == 0.75:  # as in the forward kernel: no branch inside the inner loop
+                for q in range(p0, p1):
+                    inv = one / (k + alpha * s[q - p0])  # 1 / d: the one division
+                    r = math.sqrt(inv)
+                    r = r * math.sqrt(r)  # d^-0.75
+                    scale[i, q - p0] = r
+                    t[i, q - p0] = dout[b, i, q] * x[b, i, q] * (r * inv)
+            else:
+                for q in range(p0, p1):
+                    d = k + alpha * s[q - p0]
+                    r = d ** -beta
+                    scale[i, q - p0] = r
+                    t[i, q - p0] = dout[b, i, q] * x[b, i, q] * r / d
             add, rem = i + 1 + after, i - before
             if add < c:
                 for q in range(p0, p1):
