@@ -160,10 +160,10 @@ def add_bias_cols(out, b, k0, k1):
 def acc_a_bt(out, a, b):
     """``out += a @ b.T`` for a (M, K), b (N, K) with a small M x N result and a long K.
 
-    OpenBLAS (0.3.31) takes ~1.6 s instead of ~6 ms for such products - e.g. the cifar
-    preset's conv1 weight gradient, (27 x 65536) @ (65536 x 32) - in either orientation
-    (docs/performance.md). This loop walks K in chunks that stay in cache; it only ever sees
-    results of a few thousand entries.
+    In round 1 OpenBLAS with two threads took ~1.6 s instead of ~6 ms for such products
+    (e.g. the cifar preset's conv1 weight gradient, 27 x 65536 times 65536 x 32) when other
+    processes kept the cores busy (docs/performance.md). This loop walks K in chunks that
+    stay in cache; it only ever sees results of a few thousand entries.
     """
     m, k = a.shape
     n = b.shape[0]
