@@ -211,6 +211,9 @@ CONV_CASES = [
     ConvCase("groups4-pad2", 2, 8, 5, 7, 8, 3, 2, 2, 4),
     ConvCase("1x1-groups2", 1, 2, 4, 4, 2, 1, 1, 0, 2),
     ConvCase("stride4-groups3", 1, 6, 8, 8, 6, 2, 4, 1, 3),
+    # one feature at a time, so that the grader can say which one a submission gets wrong
+    ConvCase("stride2", 2, 3, 9, 9, 4, 3, 2),
+    ConvCase("groups2", 2, 4, 6, 6, 6, 3, 1, 0, 2),
 ]
 
 # The few that `alexnet-np gradcheck conv2d` runs (the tests run them all).

@@ -31,6 +31,9 @@ def main(argv=None):
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if "final" not in summary:  # --max-steps stopped inside the first epoch
+        print(f"stopped at step {summary['step']} (--max-steps); no epoch completed yet")
+        return 0
     print(f"best validation top-1 error {summary['best_top1_error']:.2%}")
     return 0
 

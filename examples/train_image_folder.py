@@ -34,6 +34,9 @@ def main(argv=None):
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if "final" not in summary:  # --max-steps stopped inside the first epoch
+        print(f"stopped at step {summary['step']} (--max-steps); no epoch completed yet")
+        return 0
     final = summary["final"]
     print(f"validation top-1 error {final['val_top1_error']:.2%}, "
           f"top-5 error {final['val_top5_error']:.2%}; checkpoints in {args.out}")

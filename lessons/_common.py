@@ -2,7 +2,8 @@
 
 A lesson is a jupytext "percent" file that runs as a script and as a notebook. It starts with::
 
-    import _common as C          # (after putting this folder on sys.path)
+    import _common as C          # found as a sibling: a script's folder and a notebook's
+                                 # working directory (lessons/) are both on sys.path
     QUICK = C.QUICK              # small sizes: `--quick` on the command line, or the
                                  # environment variable ALEXNET_NP_QUICK=1 (notebook runs)
 
@@ -37,16 +38,20 @@ os.makedirs(OUT, exist_ok=True)
 
 
 def show(fig, name):
-    """Save ``fig`` as ``OUT/name``; in a notebook also display it inline. Returns the path."""
+    """Save ``fig`` as ``OUT/name``; in a notebook also display it inline.
+
+    Returns None, so that a cell ending in ``C.show(...)`` prints no ``Out[]`` line; as a
+    script it prints where the figure went.
+    """
     import matplotlib.pyplot as plt
     path = os.path.join(OUT, name)
     fig.savefig(path, dpi=90, bbox_inches="tight")
     if IN_NOTEBOOK:
         from IPython.display import display
         display(fig)
+    else:
+        print(f"  figure: {path}")
     plt.close(fig)
-    print(f"  figure: {path}")
-    return path
 
 
 class LessonCheckFailed(AssertionError):
@@ -60,6 +65,8 @@ def check(cond, msg):
     print(f"  [ok] {msg}")
 
 
+# parse(), section() and savefig() serve the lessons still written as main() scripts (03 and 14
+# until their notebook versions land); remove them when no lesson uses them.
 def parse(argv, doc):
     """``--quick`` and ``--out DIR``; unknown arguments (a notebook kernel's) are ignored."""
     p = argparse.ArgumentParser(description=(doc or "").splitlines()[0])

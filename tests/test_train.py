@@ -1,5 +1,6 @@
 """The training program: resume parity, atomic checkpoints, the NaN stop, the CLI end to end."""
 
+import errno
 import json
 import os
 
@@ -56,13 +57,14 @@ def test_checkpoint_written_atomically(tmp_path, monkeypatch):
 
     def broken_savez(f, **arrays):
         f.write(b"partial bytes")
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(np, "savez", broken_savez)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(UserError, match="the disk is full"):
         save_checkpoint(path, {"a.W": np.zeros(3)}, {"epoch": 2})
     params, _, meta, _ = load_checkpoint(path)  # the old checkpoint is intact
     assert meta["epoch"] == 1 and params["a.W"].tolist() == [1, 1, 1]
+    assert sorted(os.listdir(tmp_path)) == ["ck.npz"]  # no temporary file left
 
 
 def test_nan_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
@@ -147,3 +149,38 @@ def test_damaged_checkpoint_and_bad_image(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "notes.png" in err and len(err.strip().splitlines()) == 1
     assert os.path.exists(out / "last.npz")
+
+
+def test_max_steps_then_resume_gives_the_same_parameters(tmp_path):
+    """A --max-steps cut inside an epoch does not count the epoch as complete: resuming takes
+    the epoch's remaining batches, and the parameters equal an uninterrupted run's. Once with
+    one cut, once with two (the second inside epoch 2)."""
+    small = dict(epochs=2, synthetic_train=48)  # 3 steps per epoch
+    train(settings(tmp_path, "straight", **small), log=quiet)
+    a, va, meta_a, _ = load_checkpoint(tmp_path / "straight" / "last.npz")
+    same = [json.loads(x) for x in open(tmp_path / "straight" / "metrics.jsonl")]
+    for name, cuts in (("one", [2]), ("two", [1, 5])):
+        for i, cut in enumerate(cuts):
+            summary = train(settings(tmp_path, name, max_steps=cut, resume=i > 0, **small),
+                            log=quiet)
+            assert summary["step"] == cut and summary["stopped_in_epoch"] == 1 + (cut > 3)
+        summary = train(settings(tmp_path, name, resume=True, **small), log=quiet)
+        assert summary["step"] == 6 and summary["epochs_completed"] == 2
+        b, vb, meta_b, _ = load_checkpoint(tmp_path / name / "last.npz")
+        assert meta_a["step"] == meta_b["step"] == 6 and meta_b["epoch"] == 2
+        for k in a:
+            np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+            np.testing.assert_array_equal(va[k], vb[k], err_msg=k)
+        cut = [json.loads(x) for x in open(tmp_path / name / "metrics.jsonl")]
+        assert [(r["type"], r["step"], r["loss"]) for r in same] == \
+            [(r["type"], r["step"], r["loss"]) for r in cut]
+
+
+def test_max_steps_reached_means_nothing_to_do(tmp_path, capsys):
+    out = tmp_path / "run"
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    assert cli.main(["train", *SMALL, *cache, "--out", str(out), "--max-steps", "2"]) == 0
+    assert "stopped at step 2 (--max-steps)" in capsys.readouterr().out
+    assert cli.main(["train", "--out", str(out), "--resume", "--quiet", "--max-steps",
+                     "2"]) == 0
+    assert "already at step 2" in capsys.readouterr().out

@@ -1,12 +1,14 @@
 """``alexnet-np ablate``: the paper's ablations (sec. 3, 4) at small scale, one command."""
 
+import os
 import shlex
 import sys
 import time
 
+from ..errors import UserError
 from ..model import PRESETS
 from ..tools.ablate import VARIANT_NAMES, StudySettings, run_study
-from .common import positive_int
+from .common import nonnegative_int, positive_int
 
 D = StudySettings()
 
@@ -31,7 +33,7 @@ def add_parser(sub):
                    help=f"epochs per variant (default {D.epochs})")
     p.add_argument("--batch-size", type=positive_int, default=D.batch_size)
     p.add_argument("--lr", type=float, default=D.lr, help=f"learning rate (default {D.lr})")
-    p.add_argument("--seed", type=int, default=D.seed)
+    p.add_argument("--seed", type=nonnegative_int, default=D.seed)
     p.add_argument("--schedule", choices=["cosine", "step", "plateau"], default=D.schedule,
                    help="learning-rate schedule, the same for every variant (default cosine; "
                         "the paper's plateau drops at noise-driven epochs on small data)")
@@ -52,6 +54,8 @@ def add_parser(sub):
 
 
 def run(args):
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise UserError(f"--out {args.out} is a file; choose a folder for the study")
     study = StudySettings(
         out=args.out, data=args.data, arch=args.arch, epochs=args.epochs,
         batch_size=args.batch_size, lr=args.lr, seed=args.seed,

@@ -1,6 +1,9 @@
 """Command-line switches shared by several subcommands (the model's faithfulness switches)."""
 
 import argparse
+import os
+
+from ..errors import UserError
 
 
 def add_model_switches(p):
@@ -50,3 +53,30 @@ def positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
     return value
+
+
+def nonnegative_int(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or a positive integer, got {text}")
+    return value
+
+
+def only_given(p):
+    """Make ``p`` leave options the user did not give out of the parsed namespace (their
+    defaults stay in the help texts): a command can then tell "--lr 0.02" from nothing."""
+    for action in p._actions:
+        if action.dest != "help":
+            action.default = argparse.SUPPRESS
+
+
+def check_output_file(out, flag="--out"):
+    """UserError unless ``out`` can be created: its folder exists and it is not a folder.
+    Checked before any work, so a typo does not cost the run."""
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise UserError(f"cannot write {flag} {out}: folder {folder} does not exist; create it "
+                        "first or choose another path")
+    if os.path.isdir(out):
+        raise UserError(f"{flag} {out} is a folder; pass a file name such as "
+                        f"{os.path.join(out, 'figure.png')}")

@@ -4,6 +4,7 @@ import json
 
 from ..errors import UserError
 from ..train import evaluate, load_data, load_for_inference
+from .common import check_output_file, positive_int
 
 
 def add_parser(sub):
@@ -15,7 +16,7 @@ def add_parser(sub):
     p.add_argument("--data", default=None, help="dataset (default: the checkpoint's own)")
     p.add_argument("--ten-crop", action="store_true",
                    help="average the softmax over ten views (corners, centre, mirrors)")
-    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--batch-size", type=positive_int, default=128)
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--json", action="store_true", help="print one JSON line")
     p.add_argument("--confusion", metavar="PNG", default=None,
@@ -25,7 +26,8 @@ def add_parser(sub):
 
 def dataset_for(meta, data=None, verbose=True):
     """The checkpoint's dataset (or ``data``), at the image size the model was trained on."""
-    settings = meta.get("settings", {})
+    settings = meta.get("settings")
+    settings = settings if isinstance(settings, dict) else {}  # best.npz of another tool
     spec = data or meta["data"]["source"]
     return load_data(spec, meta["data"]["image_size"], seed=settings.get("seed", 0),
                      synthetic_train=settings.get("synthetic_train", 5000),
@@ -34,6 +36,8 @@ def dataset_for(meta, data=None, verbose=True):
 
 
 def run(args):
+    if args.confusion:
+        check_output_file(args.confusion, "--confusion")
     model, stepper, meta, _ = load_for_inference(args.checkpoint, args.device, fast=True)
     ds = dataset_for(meta, args.data, verbose=not args.json)
     if list(ds.classes) != list(meta["classes"]):

@@ -9,6 +9,7 @@ from ..data import preprocess_image
 from ..errors import UserError
 from ..layers import softmax
 from ..train import load_for_inference
+from .common import check_output_file, positive_int
 
 
 def add_parser(sub):
@@ -18,7 +19,8 @@ def add_parser(sub):
     p.add_argument("--checkpoint", required=True, metavar="FILE")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    p.add_argument("--top", type=int, default=5, help="how many classes to show (default 5)")
+    p.add_argument("--top", type=positive_int, default=5,
+                   help="how many classes to show (default 5; at most the number of classes)")
     p.add_argument("--json", action="store_true", help="one JSON line per image")
     p.add_argument("--explain", metavar="PNG", default=None,
                    help="also write a Grad-CAM map on conv5 (one image only)")
@@ -28,7 +30,7 @@ def add_parser(sub):
 def load_images(paths, meta, mean_image, cfg):
     xs = []
     for path in paths:
-        if not os.path.exists(path):
+        if not os.path.lexists(path):
             raise UserError(f"image '{path}' does not exist")
         try:
             xs.append(preprocess_image(path, meta["data"]["image_size"], cfg.input_size,
@@ -41,6 +43,10 @@ def load_images(paths, meta, mean_image, cfg):
 
 
 def run(args):
+    if args.explain:
+        if len(args.images) != 1:
+            raise UserError("--explain works on one image at a time")
+        check_output_file(args.explain, "--explain")
     model, stepper, meta, mean_image = load_for_inference(args.checkpoint, args.device,
                                                           fast=True)
     x = load_images(args.images, meta, mean_image, model.cfg)
@@ -58,8 +64,6 @@ def run(args):
             for rank, i in enumerate(top, 1):
                 print(f"  {rank}. {classes[i]:<24} {p[i]:7.2%}")
     if args.explain:
-        if len(args.images) != 1:
-            raise UserError("--explain works on one image at a time")
         # matplotlib: imported only when a figure is asked for (CLI start-up time)
         from ..tools.visualize import gradcam_figure
         gradcam_figure(model, x[0], classes, args.explain, args.images[0])

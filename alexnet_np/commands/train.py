@@ -1,11 +1,19 @@
 """``alexnet-np train``: train a preset on the synthetic default data or a real dataset."""
 
+import dataclasses
 import os
 import sys
 
+from ..checkpoint import read_meta
 from ..model import PRESETS
 from ..train import TrainSettings, train
-from .common import add_model_switches, model_overrides, positive_int
+from .common import (
+    add_model_switches,
+    model_overrides,
+    nonnegative_int,
+    only_given,
+    positive_int,
+)
 
 D = TrainSettings()
 
@@ -32,13 +40,19 @@ def add_parser(sub):
     p.add_argument("--weight-decay", type=float, default=D.weight_decay)
     p.add_argument("--schedule", choices=["plateau", "step", "cosine"], default=D.schedule,
                    help="learning-rate schedule (paper: plateau, divide by 10)")
-    p.add_argument("--seed", type=int, default=D.seed, help="seed for init, data order, "
+    p.add_argument("--seed", type=nonnegative_int, default=D.seed,
+                   help="seed for init, data order, "
                    "augmentation and dropout")
     p.add_argument("--device", choices=["cpu", "cuda"], default=D.device)
     p.add_argument("--out", default=None, metavar="RUN_DIR",
                    help="run folder (default runs/<arch>-<data name>)")
-    p.add_argument("--resume", action="store_true", help="continue RUN_DIR/last.npz")
-    p.add_argument("--max-steps", type=int, default=0, help="stop after N steps in all")
+    p.add_argument("--resume", action="store_true",
+                   help="continue RUN_DIR/last.npz with its own settings; --epochs, --lr, "
+                        "--max-steps and the run-time flags may change (and are reported), "
+                        "flags that define the run (--arch, --data, --batch-size...) may not")
+    p.add_argument("--max-steps", type=nonnegative_int, default=0,
+                   help="stop after N steps in all, even inside an epoch (--resume continues "
+                        "from that step; 0: no limit)")
     p.add_argument("--log-every", type=positive_int, default=D.log_every,
                    help="steps between metrics.jsonl lines")
     p.add_argument("--no-flip", action="store_true", help="no random horizontal reflections")
@@ -54,40 +68,80 @@ def add_parser(sub):
                    help="train with the plain NumPy reference layers (alexnet_np/layers) "
                         "instead of their fast Numba siblings (same numbers, slower)")
     add_model_switches(p)
+    only_given(p)
     p.set_defaults(func=run)
 
 
 def default_out(args):
-    name = "synthetic" if args.data == "synthetic" else os.path.basename(
-        os.path.normpath(args.data))
-    return os.path.join("runs", f"{args.arch}-{name}")
+    data, arch = getattr(args, "data", D.data), getattr(args, "arch", D.arch)
+    name = "synthetic" if data == "synthetic" else os.path.basename(os.path.normpath(data))
+    return os.path.join("runs", f"{arch}-{name}")
+
+
+# command-line name -> TrainSettings field, for the options whose names differ
+RENAMED = {"train_size": "synthetic_train", "val_size": "synthetic_val"}
+# store_true switches -> (TrainSettings field, its value when the switch is given)
+SWITCHES = {"no_flip": ("flip", False), "no_crop": ("random_crop", False),
+            "no_pca": ("pca_color", False), "quiet": ("progress", False),
+            "reference_layers": ("fast", False)}
+
+
+# Settings that hold for one command only: a resume does not inherit them from the run.
+PER_INVOCATION = ("max_steps", "progress", "device", "fast", "out", "resume")
+
+
+def given_settings(args):
+    """The TrainSettings fields the command line set explicitly (the parser leaves the
+    others out of ``args``, see ``only_given``)."""
+    fields = {f.name for f in dataclasses.fields(TrainSettings)}
+    given = {}
+    for name, value in vars(args).items():
+        if name in SWITCHES:
+            field, on = SWITCHES[name]
+            given[field] = on
+        elif RENAMED.get(name, name) in fields:
+            given[RENAMED.get(name, name)] = value
+    overrides = model_overrides(args)
+    if overrides:
+        given["model_overrides"] = overrides
+    return given
 
 
 def run(args):
-    settings = TrainSettings(
-        data=args.data, arch=args.arch, epochs=args.epochs, batch_size=args.batch_size,
-        lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
-        schedule=args.schedule, seed=args.seed, device=args.device,
-        out=args.out or default_out(args), resume=args.resume, max_steps=args.max_steps,
-        log_every=args.log_every, flip=not args.no_flip, random_crop=not args.no_crop,
-        pca_color=not args.no_pca, synthetic_train=args.train_size,
-        synthetic_val=args.val_size, cache_dir=args.cache_dir, progress=not args.quiet,
-        fast=not args.reference_layers,
-        model_overrides=model_overrides(args))
+    given = given_settings(args)
+    out = given.pop("out", None) or default_out(args)
+    base = {}
+    if given.get("resume"):  # flags not given keep the run's own values
+        last = os.path.join(out, "last.npz")
+        if os.path.isfile(last):
+            saved = read_meta(last).get("settings")
+            names = {f.name for f in dataclasses.fields(TrainSettings)}
+            base = {k: v for k, v in (saved if isinstance(saved, dict) else {}).items()
+                    if k in names and k not in PER_INVOCATION}
+    settings = TrainSettings(**{**base, **given, "out": out})
     try:
         summary = train(settings, log=lambda m: print(m, flush=True))
     except KeyboardInterrupt:
-        print(f"\ninterrupted; the last completed epoch is saved in "
-              f"{os.path.join(settings.out, 'last.npz')} (continue with --resume)",
-              file=sys.stderr)
+        last = os.path.join(settings.out, "last.npz")
+        saved = (f"the last saved point is in {last} (continue with --resume)"
+                 if os.path.isfile(last) else "nothing was saved yet")
+        print(f"\ninterrupted; {saved}", file=sys.stderr)
         return 130
     final = summary.get("final")
-    if final:
+    if "stopped_in_epoch" in summary:
+        print(f"stopped at step {summary['step']} (--max-steps), after "
+              f"{summary['batches_done']} batches of epoch {summary['stopped_in_epoch']}; "
+              f"{os.path.join(settings.out, 'last.npz')} holds this point: continue with "
+              "--resume")
+    elif final:
         print(f"done: {summary['epochs_completed']} epochs, {summary['step']} steps; "
               f"validation top-1 error {final['val_top1_error']:.2%}, top-5 error "
               f"{final['val_top5_error']:.2%} (best top-1 {summary['best_top1_error']:.2%})")
         print(f"run folder: {settings.out}  (try: alexnet-np evaluate --checkpoint "
               f"{os.path.join(settings.out, 'best.npz')})")
+    elif settings.max_steps and summary["step"] >= settings.max_steps:
+        print(f"nothing to do: {settings.out} is already at step {summary['step']}; raise "
+              "--max-steps (or drop it) to train further")
     else:
         print(f"nothing to do: {settings.out} already completed {summary['epochs_completed']} "
               "epochs; raise --epochs to train further")

@@ -9,11 +9,11 @@ import os
 
 import numpy as np
 
-from ..checkpoint import load_checkpoint, read_metrics
+from ..checkpoint import read_metrics
 from ..errors import UserError
 from ..model import AlexNet, config_from_dict
 from ..train import load_for_inference
-from .common import positive_int
+from .common import check_output_file, nonnegative_int, positive_int
 from .evaluate import dataset_for
 
 
@@ -42,7 +42,8 @@ def add_parser(sub):
                    help="neighbours per query (default 5, as in the paper)")
     n.add_argument("--max-train", type=int, default=0,
                    help="search only the first N training images (default all)")
-    n.add_argument("--seed", type=int, default=0, help="which val images are drawn")
+    n.add_argument("--seed", type=nonnegative_int, default=0,
+                   help="which val images are drawn")
     n.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     n.set_defaults(func=run_neighbors)
 
@@ -53,27 +54,13 @@ def add_parser(sub):
     c.set_defaults(func=run_curves)
 
 
-def _checkpoint_path(path):
-    if not os.path.isfile(path):
-        raise UserError(f"checkpoint '{path}' does not exist")
-    return path
-
-
-def _out_dir_ok(out):
-    folder = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(folder):
-        raise UserError(f"cannot write {out}: folder {folder} does not exist")
-
-
 def run_filters(args):
     # matplotlib: imported only when a figure is asked for (CLI start-up time)
     from ..tools.visualize import filters_figure
 
-    _out_dir_ok(args.out)
-    params, _, meta, _ = load_checkpoint(_checkpoint_path(args.checkpoint))
-    if "conv1.W" not in params:
-        raise UserError(f"{args.checkpoint} has no conv1 weights")
-    W = params["conv1.W"]  # (K, 3, kh, kw)
+    check_output_file(args.out)
+    model, _, meta, _ = load_for_inference(args.checkpoint, fast=True)  # arrays checked
+    W = model.params["conv1.W"]  # (K, 3, kh, kw)
     grouped = bool(meta.get("model", {}).get("grouped", True))
     name = meta.get("model", {}).get("name", "?")
     stats = filters_figure(W, args.out, grouped,
@@ -131,9 +118,8 @@ def run_neighbors(args):
     # matplotlib: imported only when a figure is asked for (CLI start-up time)
     from ..tools.visualize import neighbors, neighbors_figure, neighbors_text
 
-    _out_dir_ok(args.out)
-    model, stepper, meta, _ = load_for_inference(_checkpoint_path(args.checkpoint), args.device,
-                                                fast=True)
+    check_output_file(args.out)
+    model, stepper, meta, _ = load_for_inference(args.checkpoint, args.device, fast=True)
     ds = dataset_for(meta, args.data, verbose=False)
     if list(ds.classes) != list(meta["classes"]):
         raise UserError(f"the data has classes {ds.classes[:5]}... but the checkpoint was "
@@ -165,7 +151,7 @@ def run_curves(args):
         raise UserError(f"{args.run_dir} has no metrics.jsonl; pass a run folder written by "
                         "`alexnet-np train`")
     if args.out:
-        _out_dir_ok(args.out)
+        check_output_file(args.out)
     epochs = [r for r in read_metrics(args.run_dir) if r.get("type") == "epoch"]
     for r in epochs:
         print(f"epoch {r['epoch']}: train loss {r['loss']:.4f}, val top-1 error "

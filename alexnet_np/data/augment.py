@@ -22,9 +22,10 @@ per-image functions here are the readable reference that the tests hold them to.
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from PIL import Image
+from PIL import Image, ImageOps
 
 # The paper's standard deviation of the PCA colour coefficients alpha_i (sec. 4.1).
+ORIENTATION = 0x0112  # the EXIF tag number of the orientation
 PCA_ALPHA_STD = 0.1
 
 
@@ -65,6 +66,7 @@ def resize_shorter_and_center_crop(img, size):
     image, we first rescaled the image such that the shorter side was of length 256, and then
     cropped out the central 256 x 256 patch". Done in one Pillow call: the central square of
     side ``min(W, H)`` of the source is resampled (bilinear, antialiased) to ``size x size``.
+    An EXIF orientation tag (phones store portraits as rotated landscapes) is applied first.
     JPEGs are first decoded at a reduced scale when that still leaves at least ``size`` pixels
     (Pillow's ``draft``), which makes large photos several times faster to load.
 
@@ -82,6 +84,8 @@ def resize_shorter_and_center_crop(img, size):
     """
     if getattr(img, "format", None) == "JPEG" and img.mode in ("RGB", "L"):
         img.draft(img.mode, (size, size))  # decode at 1/2, 1/4 or 1/8 scale if still >= size
+    if img.getexif().get(ORIENTATION, 1) != 1:  # a camera's "rotate me": do it, as viewers do
+        img = ImageOps.exif_transpose(img)
     img = to_rgb(img)
     w, h = img.size
     side = min(w, h)

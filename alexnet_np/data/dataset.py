@@ -9,24 +9,29 @@ Every image is decoded once, brought to S x S (sec. 2: shorter side to S, centra
 stored in a cache folder as uint8 ``.npy`` files that are memory-mapped on later runs, with the
 mean image and the PCA of the training pixels beside them. The cache folder is
 ``$ALEXNET_NP_CACHE`` or ``~/.cache/alexnet-np`` unless ``cache_dir`` is given. Each entry is
-keyed by a hash of what it was built from (image folder: sorted relative paths, sizes and
-modification times, and S; CIFAR-10: the seven files' sizes and times; synthetic: seed,
-counts, S and generator version), so a changed source builds a new entry and the stale one is
-removed. An entry is written in a temporary folder and renamed into place, so an interrupted
-build never leaves a half-written cache behind.
+keyed by a hash of what it was built from (image folder: sorted relative paths, sizes,
+modification and change times, and S; CIFAR-10: the seven files' sizes and times; synthetic:
+seed, counts, S and generator version), so a changed source builds a new entry and the stale
+one is removed. An entry is written in a temporary folder and renamed into place, so an
+interrupted build never leaves a half-written cache behind; the folders of killed builds are
+removed by the next build, a damaged entry is detected and rebuilt, and a full disk is one
+clear error (the disk space of the image arrays is reserved before they are written).
 """
 
 import hashlib
 import json
 import os
 import shutil
+import socket
 import sys
 import time
+import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import UserError
+from ..fileio import FULL_DISK, pid_alive
 from . import cifar10, imagefolder, synthetic
 from .augment import compute_mean_image, compute_pca
 
@@ -70,21 +75,61 @@ def _hash(obj):
 
 
 def _load_entry(entry):
-    """Memory-map a complete cache entry (one with ``meta.json``); None if absent."""
+    """Memory-map a complete cache entry (one with ``meta.json``); None if absent.
+
+    A damaged entry (a file missing, truncated or garbled, by hand or by a failing disk) is
+    checked for here, reported in one warning line, removed, and so rebuilt by the caller."""
     meta_file = os.path.join(entry, "meta.json")
     if not os.path.isfile(meta_file):
         return None
-    with open(meta_file, encoding="utf-8") as fh:
-        meta = json.load(fh)
-    arrays = {}
-    for name in ("train_images", "val_images"):
-        arrays[name] = np.load(os.path.join(entry, name + ".npy"), mmap_mode="r")
-    for name in ("train_labels", "val_labels"):
-        arrays[name] = np.load(os.path.join(entry, name + ".npy"))
-    with np.load(os.path.join(entry, "stats.npz")) as stats:
-        for name in ("mean_image", "pca_eigvals", "pca_eigvecs"):
-            arrays[name] = stats[name]
+    try:
+        with open(meta_file, encoding="utf-8") as fh:
+            meta = json.load(fh)
+        if not isinstance(meta, dict) or not isinstance(meta.get("classes"), list):
+            raise ValueError("meta.json has no class list")
+        arrays = {}
+        for name in ("train_images", "val_images"):
+            arrays[name] = np.load(os.path.join(entry, name + ".npy"), mmap_mode="r")
+        for name in ("train_labels", "val_labels"):
+            arrays[name] = np.load(os.path.join(entry, name + ".npy"))
+        with np.load(os.path.join(entry, "stats.npz")) as stats:
+            for name in ("mean_image", "pca_eigvals", "pca_eigvecs"):
+                arrays[name] = stats[name]
+        _check_entry(meta, arrays)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        print(f"warning: the cache entry {entry} is damaged ({type(err).__name__}: {err}); "
+              "rebuilding it", file=sys.stderr)
+        shutil.rmtree(entry, ignore_errors=True)
+        return None
     return meta, arrays
+
+
+def _check_entry(meta, arrays):
+    """ValueError unless the arrays of a cache entry fit together."""
+    size, k = meta.get("image_size"), len(meta["classes"])
+    for split in ("train", "val"):
+        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+        if images.dtype != np.uint8 or images.shape[1:] != (size, size, 3):
+            raise ValueError(f"{split}_images has shape {images.shape}")
+        if labels.shape != (len(images),) or (len(labels) and not 0 <= labels.min()
+                                              <= labels.max() < k):
+            raise ValueError(f"{split}_labels do not match the images or the classes")
+    if arrays["mean_image"].shape != (3, size, size) or arrays["pca_eigvecs"].shape != (3, 3):
+        raise ValueError("stats.npz has the wrong shapes")
+
+
+def _tmp_prefix():
+    return f".tmp-{socket.gethostname()}-"
+
+
+def _remove_stale_builds(cache_dir):
+    """Delete build folders left by killed processes of this machine (their pid is gone)."""
+    mine = _tmp_prefix()
+    for name in os.listdir(cache_dir):
+        if name.startswith(mine):
+            pid = name.rsplit("-", 1)[-1]
+            if pid.isdigit() and not pid_alive(int(pid)):
+                shutil.rmtree(os.path.join(cache_dir, name), ignore_errors=True)
 
 
 def _cached(cache_dir, name, source, size, key, build, verbose):
@@ -92,7 +137,9 @@ def _cached(cache_dir, name, source, size, key, build, verbose):
 
     ``build(tmp)`` writes ``{train,val}_{images,labels}.npy`` into the folder ``tmp`` and
     returns a dict of metadata (``classes``, ``skipped``). The mean image and PCA are computed
-    here, ``meta.json`` is written last, and the folder is renamed into place.
+    here, ``meta.json`` is written last, and the folder is renamed into place. A failed build
+    (a full disk...) removes its folder and raises UserError; build folders of killed
+    processes are removed before a build.
     """
     cache_dir = os.path.abspath(os.path.expanduser(cache_dir or default_cache_dir()))
     prefix = f"{name}-{_hash(source)[:8]}-S{size}-"
@@ -100,14 +147,18 @@ def _cached(cache_dir, name, source, size, key, build, verbose):
     loaded = _load_entry(entry)
     if loaded is not None:
         return entry, loaded, False
+    if os.path.isdir(entry):  # entries are renamed into place whole: this one was damaged
+        print(f"warning: the cache entry {entry} is incomplete; rebuilding it", file=sys.stderr)
+        shutil.rmtree(entry, ignore_errors=True)
     try:
         os.makedirs(cache_dir, exist_ok=True)
-        tmp = os.path.join(cache_dir, f".tmp-{prefix}{key}-{os.getpid()}")
+        _remove_stale_builds(cache_dir)
+        tmp = os.path.join(cache_dir, f"{_tmp_prefix()}{prefix}{key}-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         os.makedirs(tmp)
     except OSError as err:
         raise UserError(f"cannot write the cache folder {cache_dir} ({err.strerror}); set "
-                        f"ALEXNET_NP_CACHE to a writable folder") from None
+                        f"ALEXNET_NP_CACHE or --cache-dir to a writable folder") from None
     try:
         t0 = time.perf_counter()
         if verbose:
@@ -132,10 +183,46 @@ def _cached(cache_dir, name, source, size, key, build, verbose):
             shutil.rmtree(tmp, ignore_errors=True)
         if verbose:
             print(f"  done in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise UserError(_build_failed(err, cache_dir)) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return entry, _load_entry(entry), True
+    loaded = _load_entry(entry)
+    if loaded is None:
+        raise UserError(f"the cache entry {entry} was damaged right after it was built; check "
+                        "the disk, or set ALEXNET_NP_CACHE or --cache-dir to another folder")
+    return entry, loaded, True
+
+
+def _build_failed(err, cache_dir):
+    """The one line for an OSError while building a cache entry (its folder is removed)."""
+    why = err.strerror or str(err)
+    if err.errno in FULL_DISK or "requested and" in str(err):  # numpy's short write
+        why = "the disk is full"
+    return (f"cannot build the data cache in {cache_dir} ({why}); free some space or set "
+            "ALEXNET_NP_CACHE or --cache-dir to a folder on another disk (the partial build "
+            "was removed)")
+
+
+def allocate(path, shape):
+    """``np.lib.format.open_memmap(path, "w+", uint8, shape)`` with its disk space reserved.
+
+    A memory map of a sparse file dies with SIGBUS ("Bus error") when the disk fills up during
+    the writes; reserving the blocks first (``posix_fallocate``) turns a full disk into an
+    OSError here instead."""
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=shape)
+    if hasattr(os, "posix_fallocate"):
+        fd = os.open(path, os.O_RDWR)
+        try:
+            os.posix_fallocate(fd, 0, os.fstat(fd).st_size)
+        except OSError as err:
+            if err.errno in FULL_DISK:
+                raise
+        finally:
+            os.close(fd)
+    return out
 
 
 def _build_synthetic(seed, n_train, n_val, size):
@@ -164,17 +251,15 @@ def _build_imagefolder(classes, splits, size, verbose):
         for split, files in splits.items():
             n = len(files)
             file_name = os.path.join(tmp, f"{split}_images.npy")
-            out = np.lib.format.open_memmap(file_name, mode="w+", dtype=np.uint8,
-                                            shape=(n, size, size, 3))  # (N, S, S, 3)
+            out = allocate(file_name, (n, size, size, 3))  # (N, S, S, 3)
             bad = imagefolder.decode_into([f for f, _ in files], size, out, verbose, split)
             labels = imagefolder.labels_array(files)
             if bad:
                 keep = np.ones(n, dtype=bool)
                 keep[[i for i, _, _ in bad]] = False
                 skipped.extend(p for _, p, _ in bad)
-                compact = np.lib.format.open_memmap(
-                    file_name + ".part", mode="w+", dtype=np.uint8,
-                    shape=(int(keep.sum()), size, size, 3))  # (N_ok, S, S, 3)
+                compact = allocate(file_name + ".part",
+                                   (int(keep.sum()), size, size, 3))  # (N_ok, S, S, 3)
                 compact[:] = out[keep]
                 compact.flush()
                 del compact
@@ -264,7 +349,7 @@ def load_dataset(spec, image_size, seed=0, cache_dir=None, synthetic_train=5000,
     elif name == "cifar10":
         files = cifar10.cifar10_files(source)
         key = _hash([CACHE_VERSION, image_size,
-                     [(os.path.basename(p), s, m) for p, s, m
+                     [(os.path.basename(p), *stamp) for p, *stamp
                       in imagefolder.fingerprint_files(files)]])
         build = _build_cifar10(source, image_size)
         source_id = source
@@ -272,7 +357,7 @@ def load_dataset(spec, image_size, seed=0, cache_dir=None, synthetic_train=5000,
         classes, train_files, val_files = imagefolder.scan_imagefolder(source, verbose)
         rows = imagefolder.fingerprint_files([f for f, _ in train_files + val_files])
         key = _hash([CACHE_VERSION, image_size, len(train_files),
-                     [(os.path.relpath(p, source), s, m) for p, s, m in rows]])
+                     [(os.path.relpath(p, source), *stamp) for p, *stamp in rows]])
         build = _build_imagefolder(classes, {"train": train_files, "val": val_files},
                                    image_size, verbose)
         source_id = source

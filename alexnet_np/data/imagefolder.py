@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import UserError
+from ..fileio import check_regular, open_regular
 from .augment import resize_shorter_and_center_crop
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp",
@@ -42,18 +43,39 @@ def is_image_file(name):
     return not name.startswith(".") and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
 
 
+def _unreadable_folder(err):
+    raise UserError(f"cannot read folder {err.filename} ({err.strerror}); fix its permissions "
+                    "(chmod) or move it out of the data folder")
+
+
 def _image_files_under(folder):
-    """Sorted paths of image files below ``folder`` (recursively, skipping hidden folders)."""
+    """Sorted paths of image files below ``folder`` (recursively, skipping hidden folders).
+
+    Only regular files (or links to them) count: a FIFO named like an image would block the
+    decoder forever, a dangling link or a link loop cannot be read. Each is skipped with a
+    warning naming it. An unreadable folder is a UserError (its images would go missing)."""
     found = []
-    for root, dirs, files in os.walk(folder):
+    for root, dirs, files in os.walk(folder, onerror=_unreadable_folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(os.path.join(root, f) for f in sorted(files) if is_image_file(f))
+        for f in sorted(files):
+            if not is_image_file(f):
+                continue
+            path = os.path.join(root, f)
+            why = check_regular(path)
+            if why is None:
+                found.append(path)
+            else:
+                print(f"warning: skipping {path} ({why})", file=sys.stderr)
     return found
 
 
 def _class_folders(split_dir):
     """Sorted names of the non-hidden sub-folders of ``split_dir``."""
-    return sorted(d for d in os.listdir(split_dir)
+    try:
+        names = os.listdir(split_dir)
+    except OSError as err:
+        _unreadable_folder(err)
+    return sorted(d for d in names
                   if not d.startswith(".") and os.path.isdir(os.path.join(split_dir, d)))
 
 
@@ -61,8 +83,9 @@ def _scan_tiny_imagenet_val(val_dir, class_index):
     """Tiny ImageNet's ``val/images`` + ``val_annotations.txt`` -> list of (path, label)."""
     files = []
     ann = os.path.join(val_dir, "val_annotations.txt")
-    with open(ann, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
+    with open_regular(ann, "annotation file") as raw:
+        lines = raw.read().decode("utf-8", errors="replace").splitlines()
+        for lineno, line in enumerate(lines, 1):
             parts = line.split()
             if not parts:
                 continue
@@ -139,8 +162,9 @@ def scan_imagefolder(path, verbose=True):
 
 
 def load_image(path, size):
-    """Open an image file and return it as uint8 ``(size, size, 3)`` (see sec. 2 resize)."""
-    with Image.open(path) as img:
+    """Open an image file and return it as uint8 ``(size, size, 3)`` (see sec. 2 resize).
+    Only a regular file is opened (see :func:`alexnet_np.fileio.open_regular`)."""
+    with open_regular(path, "image") as fh, Image.open(fh) as img:
         return resize_shorter_and_center_crop(img, size)
 
 
@@ -176,11 +200,20 @@ def decode_into(files, size, out, verbose=True, what="images"):
 
 
 def fingerprint_files(paths):
-    """``(path, size, mtime_ns)`` for each path: the cache key of an image folder."""
+    """``(path, size, mtime_ns, ctime_ns)`` for each path: the cache key of an image folder.
+
+    The change time (ctime) is the cheap content check: any write to a file sets it to "now",
+    and no tool can set it back (``cp -p``, ``rsync -t`` and ``touch -r`` restore the
+    modification time only), so an edit that keeps the size and the mtime still changes the
+    key. A file that vanished since the scan is a UserError naming it."""
     rows = []
     for p in paths:
-        st = os.stat(p)
-        rows.append((p, st.st_size, st.st_mtime_ns))
+        try:
+            st = os.stat(p)
+        except OSError as err:
+            raise UserError(f"cannot read {p} ({err.strerror}); it changed while the data set "
+                            "was being scanned: run again") from None
+        rows.append((p, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
     return rows
 
 

@@ -131,7 +131,12 @@ class BatchLoader:
         return x, labels
 
     def __iter__(self):
-        plan = self._plan()
+        return self.batches()
+
+    def batches(self, start=0):
+        """Iterate from batch ``start`` of the epoch (the randomness of the skipped batches is
+        drawn all the same, so batch ``start`` is the one a full pass would give)."""
+        plan = self._plan()[start:]
         if not self.prefetch:
             return (self.make_batch(idx, seed) for idx, seed in plan)
         return _Prefetcher(self, plan)

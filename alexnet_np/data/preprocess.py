@@ -4,6 +4,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import UserError
+from ..fileio import open_regular
 from .augment import center_crop, resize_shorter_and_center_crop
 
 
@@ -39,13 +40,12 @@ def preprocess_image(path_or_pil, image_size, crop_size, mean_image, scale=1.0):
     if isinstance(path_or_pil, Image.Image):
         hwc = resize_shorter_and_center_crop(path_or_pil, image_size)
     else:
-        try:
-            with Image.open(path_or_pil) as img:
-                hwc = resize_shorter_and_center_crop(img, image_size)  # (S, S, 3)
-        except FileNotFoundError:
-            raise UserError(f"image file {path_or_pil} does not exist") from None
-        except Exception as err:  # any decoder failure is the file's fault
-            raise UserError(f"cannot read {path_or_pil} as an image ({err})") from None
+        with open_regular(path_or_pil, "image file") as fh:  # not a FIFO: it would hang
+            try:
+                with Image.open(fh) as img:
+                    hwc = resize_shorter_and_center_crop(img, image_size)  # (S, S, 3)
+            except Exception as err:  # any decoder failure is the file's fault
+                raise UserError(f"cannot read {path_or_pil} as an image ({err})") from None
     chw = hwc.transpose(2, 0, 1).astype(np.float32) - mean_image  # (3, S, S)
     out = center_crop(chw, crop_size) * np.float32(scale)  # (3, crop, crop)
     return np.ascontiguousarray(out, dtype=np.float32)

@@ -143,14 +143,16 @@ def training_subset(dataset, n):
                                val_labels=dataset.train_labels[:n])
 
 
-def measure_training_error(run_dir, subset, device="cpu"):
-    """Top-1/top-5 error of ``run_dir/last.npz`` on ``subset``'s training images (eval mode:
-    centre crop, no augmentation, no dropout). Returns the record appended to
-    ``run_dir/train_error.jsonl``."""
-    model, stepper, meta, _ = load_for_inference(os.path.join(run_dir, "last.npz"), device,
-                                                fast=True)
-    res = evaluate(stepper, subset, batch_size=128, scale=model.cfg.input_scale)
-    record = {"epoch": int(meta["epoch"]), "train_top1_error": res["top1_error"],
+def measure_training_error(run_dir, subset, device="cpu", stepper=None, epoch=None):
+    """Top-1/top-5 error on ``subset``'s training images (eval mode: centre crop, no
+    augmentation, no dropout) of ``stepper`` at ``epoch`` (the live run), or else of
+    ``run_dir/last.npz``. Returns the record appended to ``run_dir/train_error.jsonl``."""
+    if stepper is None:
+        _, stepper, meta, _ = load_for_inference(os.path.join(run_dir, "last.npz"), device,
+                                                 fast=True)
+        epoch = int(meta["epoch"])
+    res = evaluate(stepper, subset, batch_size=128, scale=stepper.model.cfg.input_scale)
+    record = {"epoch": int(epoch), "train_top1_error": res["top1_error"],
               "train_top5_error": res["top5_error"], "train_loss": res["loss"],
               "n_images": res["n_images"]}
     with open(os.path.join(run_dir, "train_error.jsonl"), "a") as f:
@@ -192,23 +194,18 @@ def run_variant(study, variant, dataset, subset, log=print, prefix=""):
         return 0.0
     if done:
         log(f"{prefix} {variant.name}: resuming after epoch {done}")
-    seen = {"epoch": done, "t": time.perf_counter()}
+    started = {"t": time.perf_counter()}
 
-    def after_message(_msg):
-        # train() logs a line right after it saves each epoch's last.npz
-        epoch = completed_epochs(run_dir)
-        if epoch <= seen["epoch"]:
-            return
-        tr = measure_training_error(run_dir, subset, study.device)
-        rec = [r for r in read_metrics(run_dir) if r.get("type") == "epoch"][-1]
-        log(f"{prefix} {variant.name}: epoch {epoch}/{study.epochs}  val top-1 "
+    def after_epoch(run, rec):
+        tr = measure_training_error(run_dir, subset, stepper=run.stepper, epoch=run.epoch)
+        log(f"{prefix} {variant.name}: epoch {run.epoch}/{study.epochs}  val top-1 "
             f"{rec['val_top1_error']:6.2%}  top-5 {rec['val_top5_error']:6.2%}  train top-1 "
             f"{tr['train_top1_error']:6.2%}  lr {rec['lr']:.2g}  "
-            f"({time.perf_counter() - seen['t']:.0f} s)")
-        seen.update(epoch=epoch, t=time.perf_counter())
+            f"({time.perf_counter() - started['t']:.0f} s)")
+        started["t"] = time.perf_counter()
 
     train(variant_settings(study, variant, study.epochs, resume=done > 0), dataset=dataset,
-          log=after_message)
+          log=lambda _msg: None, on_epoch_end=after_epoch)
     return time.perf_counter() - t0
 
 

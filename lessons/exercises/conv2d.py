@@ -1,14 +1,13 @@
 """Exercise: the backward pass of Conv2d.
 
-The forward pass is given. Write ``backward`` where it says TODO (keep the class name
-and the contract: ``backward(dout)`` returns dx and fills self.grads),
-then grade it::
+Derived in lessons/02_convolution.py, sections 2-4.
+Write the code where it says TODO and keep the name ``Conv2d`` and its signature (the
+grader looks for them). Stuck? lessons/exercises/HINTS.md has a hint for each exercise.
+Check your work with::
 
     alexnet-np grade lessons/exercises/conv2d.py
 
-The grader checks forward against the reference, backward against finite differences
-and against the reference backward, and prints a hint when something is off. Lesson
-07 explains gradient checking; the lesson on this layer derives the formula.
+This file is generated from solutions.py by make_templates.py: edit that, not this.
 """
 
 import numpy as np
@@ -42,7 +41,7 @@ class Conv2d:
         return out + b[None, :, None, None]
 
     def backward(self, dout):
-        # TODO: fill self.grads = {'W': dW, 'b': db} and return dx (the input's shape, no padding).
-        # dW and db SUM over every image of the batch; dx accumulates where windows overlap;
-        # groups: each group's filters only touch their own input channels
+        # TASK: fill self.grads with 'W' and 'b' (the shapes of self.params) and return dx,
+        # the gradient with respect to forward's input x (x's shape: no padding), for any
+        # stride, padding and groups.
         raise NotImplementedError("TODO: Conv2d.backward")

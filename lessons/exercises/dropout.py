@@ -1,14 +1,13 @@
 """Exercise: the backward pass of Dropout.
 
-The forward pass is given. Write ``backward`` where it says TODO (keep the class name
-and the contract: ``backward(dout)`` returns dx),
-then grade it::
+Derived in lessons/08_dropout.py, section 1.
+Write the code where it says TODO and keep the name ``Dropout`` and its signature (the
+grader looks for them). Stuck? lessons/exercises/HINTS.md has a hint for each exercise.
+Check your work with::
 
     alexnet-np grade lessons/exercises/dropout.py
 
-The grader checks forward against the reference, backward against finite differences
-and against the reference backward, and prints a hint when something is off. Lesson
-07 explains gradient checking; the lesson on this layer derives the formula.
+This file is generated from solutions.py by make_templates.py: edit that, not this.
 """
 
 import numpy as np
@@ -37,5 +36,5 @@ class Dropout:
         return x * self.mask
 
     def backward(self, dout):
-        # TODO: return dx: the same mask and 1/(1-p) scale as forward; in eval mode dx = dout
+        # TASK: return dx, in training mode and in eval mode.
         raise NotImplementedError("TODO: Dropout.backward")

@@ -1,14 +1,13 @@
 """Exercise: the backward pass of Flatten.
 
-The forward pass is given. Write ``backward`` where it says TODO (keep the class name
-and the contract: ``backward(dout)`` returns dx),
-then grade it::
+Derived in lessons/06_fc_softmax.py, section 1.
+Write the code where it says TODO and keep the name ``Flatten`` and its signature (the
+grader looks for them). Stuck? lessons/exercises/HINTS.md has a hint for each exercise.
+Check your work with::
 
     alexnet-np grade lessons/exercises/flatten.py
 
-The grader checks forward against the reference, backward against finite differences
-and against the reference backward, and prints a hint when something is off. Lesson
-07 explains gradient checking; the lesson on this layer derives the formula.
+This file is generated from solutions.py by make_templates.py: edit that, not this.
 """
 
 import numpy as np  # noqa: F401 - you will want it
@@ -25,5 +24,5 @@ class Flatten:
         return x.reshape(x.shape[0], -1)
 
     def backward(self, dout):
-        # TODO: return dout reshaped to the input's shape
+        # TASK: return dx, the gradient with respect to forward's input.
         raise NotImplementedError("TODO: Flatten.backward")

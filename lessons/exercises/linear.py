@@ -1,14 +1,13 @@
 """Exercise: the backward pass of Linear.
 
-The forward pass is given. Write ``backward`` where it says TODO (keep the class name
-and the contract: ``backward(dout)`` returns dx and fills self.grads),
-then grade it::
+Derived in lessons/06_fc_softmax.py, section 2.
+Write the code where it says TODO and keep the name ``Linear`` and its signature (the
+grader looks for them). Stuck? lessons/exercises/HINTS.md has a hint for each exercise.
+Check your work with::
 
     alexnet-np grade lessons/exercises/linear.py
 
-The grader checks forward against the reference, backward against finite differences
-and against the reference backward, and prints a hint when something is off. Lesson
-07 explains gradient checking; the lesson on this layer derives the formula.
+This file is generated from solutions.py by make_templates.py: edit that, not this.
 """
 
 import numpy as np
@@ -28,5 +27,5 @@ class Linear:
         return x @ self.params["W"].T + self.params["b"]
 
     def backward(self, dout):
-        # TODO: fill self.grads = {'W': dW, 'b': db} (summed over the batch) and return dx
+        # TASK: fill self.grads with 'W' and 'b' (summed over the batch) and return dx.
         raise NotImplementedError("TODO: Linear.backward")

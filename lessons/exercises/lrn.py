@@ -1,14 +1,13 @@
-"""Exercise: the backward pass of LocalResponseNorm.
+"""Exercise: the backward pass of the paper's LRN.
 
-The forward pass is given. Write ``backward`` where it says TODO (keep the class name
-and the contract: ``backward(dout)`` returns dx),
-then grade it::
+Derived in lessons/04_lrn.py, section 2.
+Write the code where it says TODO and keep the name ``LocalResponseNorm`` and its signature (the
+grader looks for them). Stuck? lessons/exercises/HINTS.md has a hint for each exercise.
+Check your work with::
 
     alexnet-np grade lessons/exercises/lrn.py
 
-The grader checks forward against the reference, backward against finite differences
-and against the reference backward, and prints a hint when something is off. Lesson
-07 explains gradient checking; the lesson on this layer derives the formula.
+This file is generated from solutions.py by make_templates.py: edit that, not this.
 """
 
 import numpy as np
@@ -31,7 +30,5 @@ class LocalResponseNorm:
         return x / den ** self.beta
 
     def backward(self, dout):
-        # TODO: return dx. Two terms: dout[m] * den[m]^-beta, minus
-        # 2 * alpha * beta * a[m] * (sum over the windows i that contain m of
-        # dout[i] * a[i] * den[i]^(-beta-1))
+        # TASK: return dx, the gradient with respect to forward's input x.
         raise NotImplementedError("TODO: LocalResponseNorm.backward")

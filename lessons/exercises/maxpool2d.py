@@ -1,14 +1,13 @@
-"""Exercise: the backward pass of MaxPool2d.
+"""Exercise: the backward pass of (overlapping) max-pooling.
 
-The forward pass is given. Write ``backward`` where it says TODO (keep the class name
-and the contract: ``backward(dout)`` returns dx),
-then grade it::
+Derived in lessons/05_max_pooling.py, section 1.
+Write the code where it says TODO and keep the name ``MaxPool2d`` and its signature (the
+grader looks for them). Stuck? lessons/exercises/HINTS.md has a hint for each exercise.
+Check your work with::
 
     alexnet-np grade lessons/exercises/maxpool2d.py
 
-The grader checks forward against the reference, backward against finite differences
-and against the reference backward, and prints a hint when something is off. Lesson
-07 explains gradient checking; the lesson on this layer derives the formula.
+This file is generated from solutions.py by make_templates.py: edit that, not this.
 """
 
 import numpy as np
@@ -33,6 +32,6 @@ class MaxPool2d:
         return out
 
     def backward(self, dout):
-        # TODO: return dx: each window's dout goes to the position of its maximum.
-        # Windows overlap when stride < kernel_size: ADD (+=), do not assign
+        # TASK: return dx, the gradient with respect to forward's input (any stride, also
+        # stride < kernel_size, where windows overlap).
         raise NotImplementedError("TODO: MaxPool2d.backward")

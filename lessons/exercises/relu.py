@@ -1,21 +1,20 @@
 """Exercise: the backward pass of ReLU.
 
-The forward pass is given. Write ``backward`` where it says TODO (keep the class name
-and the contract: ``backward(dout)`` returns dx),
-then grade it::
+Derived in lessons/00_chain_rule.py, section 7.
+Write the code where it says TODO and keep the name ``ReLU`` and its signature (the
+grader looks for them). Stuck? lessons/exercises/HINTS.md has a hint for each exercise.
+Check your work with::
 
     alexnet-np grade lessons/exercises/relu.py
 
-The grader checks forward against the reference, backward against finite differences
-and against the reference backward, and prints a hint when something is off. Lesson
-07 explains gradient checking; the lesson on this layer derives the formula.
+This file is generated from solutions.py by make_templates.py: edit that, not this.
 """
 
 import numpy as np
 
 
 class ReLU:
-    """out = max(0, x); dx = dout where x > 0, else 0."""
+    """out = max(0, x), elementwise."""
 
     def __init__(self):
         self.params, self.grads, self.training = {}, {}, True
@@ -25,5 +24,5 @@ class ReLU:
         return np.maximum(x, 0)
 
     def backward(self, dout):
-        # TODO: return dx, shape of dout: dout where the input was > 0, else 0
+        # TASK: return dx, the gradient of the loss with respect to the input of forward().
         raise NotImplementedError("TODO: ReLU.backward")

@@ -1,14 +1,13 @@
-"""Exercise: the backward pass of SoftmaxCrossEntropy.
+"""Exercise: the backward pass of softmax cross-entropy.
 
-The forward pass is given. Write ``backward`` where it says TODO (keep the class name
-and the contract: ``backward(dout)`` returns dx),
-then grade it::
+Derived in lessons/06_fc_softmax.py, section 3.
+Write the code where it says TODO and keep the name ``SoftmaxCrossEntropy`` and its signature (the
+grader looks for them). Stuck? lessons/exercises/HINTS.md has a hint for each exercise.
+Check your work with::
 
     alexnet-np grade lessons/exercises/softmax_xent.py
 
-The grader checks forward against the reference, backward against finite differences
-and against the reference backward, and prints a hint when something is off. Lesson
-07 explains gradient checking; the lesson on this layer derives the formula.
+This file is generated from solutions.py by make_templates.py: edit that, not this.
 """
 
 import numpy as np
@@ -27,5 +26,5 @@ class SoftmaxCrossEntropy:
         return -logp[np.arange(len(labels)), labels].mean()
 
     def backward(self, dloss=1.0):
-        # TODO: return dlogits of the MEAN loss: (p - onehot(y)) * dloss / N
+        # TASK: return dlogits, the gradient of the mean loss (times dloss) w.r.t. logits.
         raise NotImplementedError("TODO: SoftmaxCrossEntropy.backward")

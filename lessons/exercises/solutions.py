@@ -1,16 +1,18 @@
-"""Solutions to the layer exercises: every class the grader knows, in plain NumPy.
+"""Solutions to the exercises: every layer class the grader knows, and two functions.
 
 Written independently of ``alexnet_np.layers`` (loops where they read best), with the same
 names and contract, so ``alexnet-np grade lessons/exercises/solutions.py`` passes everything.
 Instructors: do not hand this file out. The student templates (``relu.py``, ``conv2d.py``...)
-are these classes with the code between the SOLUTION markers replaced by a TODO.
+are generated from this file by ``python lessons/exercises/make_templates.py``: the code
+between the SOLUTION markers becomes a ``NotImplementedError("TODO: ...")``, the TASK comment
+above it stays. Edit this file, then regenerate (a test keeps the two in sync).
 """
 
 import numpy as np
 
 
 class ReLU:
-    """out = max(0, x); dx = dout where x > 0, else 0."""
+    """out = max(0, x), elementwise."""
 
     def __init__(self):
         self.params, self.grads, self.training = {}, {}, True
@@ -20,6 +22,7 @@ class ReLU:
         return np.maximum(x, 0)
 
     def backward(self, dout):
+        # TASK: return dx, the gradient of the loss with respect to the input of forward().
         # BEGIN SOLUTION
         return dout * (self.x > 0)
         # END SOLUTION
@@ -53,6 +56,9 @@ class Conv2d:
         return out + b[None, :, None, None]
 
     def backward(self, dout):
+        # TASK: fill self.grads with 'W' and 'b' (the shapes of self.params) and return dx,
+        # the gradient with respect to forward's input x (x's shape: no padding), for any
+        # stride, padding and groups.
         # BEGIN SOLUTION
         W, s, p, g, xp = self.params["W"], self.stride, self.padding, self.groups, self.xp
         f, cg, k, _ = W.shape
@@ -93,6 +99,8 @@ class MaxPool2d:
         return out
 
     def backward(self, dout):
+        # TASK: return dx, the gradient with respect to forward's input (any stride, also
+        # stride < kernel_size, where windows overlap).
         # BEGIN SOLUTION
         k, s, x = self.k, self.s, self.x
         dx = np.zeros_like(x)
@@ -122,6 +130,7 @@ class LocalResponseNorm:
         return x / den ** self.beta
 
     def backward(self, dout):
+        # TASK: return dx, the gradient with respect to forward's input x.
         # BEGIN SOLUTION
         x, den, a, b = self.x, self.den, self.alpha, self.beta
         c, half = x.shape[1], self.size // 2
@@ -148,6 +157,7 @@ class Linear:
         return x @ self.params["W"].T + self.params["b"]
 
     def backward(self, dout):
+        # TASK: fill self.grads with 'W' and 'b' (summed over the batch) and return dx.
         # BEGIN SOLUTION
         self.grads = {"W": dout.T @ self.x, "b": dout.sum(axis=0)}
         return dout @ self.params["W"]
@@ -177,6 +187,7 @@ class Dropout:
         return x * self.mask
 
     def backward(self, dout):
+        # TASK: return dx, in training mode and in eval mode.
         # BEGIN SOLUTION
         return dout.copy() if self.mask is None else dout * self.mask
         # END SOLUTION
@@ -193,6 +204,7 @@ class Flatten:
         return x.reshape(x.shape[0], -1)
 
     def backward(self, dout):
+        # TASK: return dx, the gradient with respect to forward's input.
         # BEGIN SOLUTION
         return dout.reshape(self.shape)
         # END SOLUTION
@@ -211,9 +223,63 @@ class SoftmaxCrossEntropy:
         return -logp[np.arange(len(labels)), labels].mean()
 
     def backward(self, dloss=1.0):
+        # TASK: return dlogits, the gradient of the mean loss (times dloss) w.r.t. logits.
         # BEGIN SOLUTION
         n = len(self.labels)
         d = self.probs.copy()
         d[np.arange(n), self.labels] -= 1
         return d * dloss / n
         # END SOLUTION
+
+
+def conv2d_forward_loops(x, W, b, stride=1, padding=0, groups=1):
+    """Grouped 2-D convolution (cross-correlation) with plain loops: the definition.
+
+    x (N, C, H, W), W (F, C // groups, KH, KW), b (F,) -> out (N, F, OH, OW) with
+    OH = (H + 2 * padding - KH) // stride + 1 (and the same for OW). Filters
+    ``g * F/groups .. (g+1) * F/groups - 1`` see input channels ``g * C/groups ..``.
+    """
+    # TASK: return the output of the convolution, as alexnet_np.layers.conv2d_forward would
+    # (same shape, same numbers), using explicit loops over the output positions.
+    # BEGIN SOLUTION
+    n, c, h, w = x.shape
+    f, cg, kh, kw = W.shape
+    fg = f // groups  # filters per group; group g holds filters g*fg.. and channels g*cg..
+    xp = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=x.dtype)
+    xp[:, :, padding:padding + h, padding:padding + w] = x  # (N, C, H+2p, W+2p)
+    oh, ow = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+    out = np.zeros((n, f, oh, ow), dtype=x.dtype)
+    for i_n in range(n):
+        for i_f in range(f):
+            c0 = (i_f // fg) * cg  # first input channel of this filter's group
+            for i in range(oh):
+                for j in range(ow):
+                    acc = b[i_f]
+                    for cc in range(cg):
+                        for u in range(kh):
+                            for v in range(kw):
+                                acc += W[i_f, cc, u, v] * xp[i_n, c0 + cc, i * stride + u,
+                                                             j * stride + v]
+                    out[i_n, i_f, i, j] = acc
+    return out
+    # END SOLUTION
+
+
+def col2im(dcols, xp_shape, stride):
+    """The adjoint of im2col, with the signature and layout of alexnet_np.layers.im2col.
+
+    dcols (N, OH, OW, C, KH, KW): the gradient of every window, where window (i, j) was read
+    from ``xp[n, c, i*stride + u, j*stride + v]`` for u < KH, v < KW. xp_shape (N, C, Hp, Wp)
+    is the shape of the (padded) input. Returns dxp with shape xp_shape.
+    """
+    # TASK: return dxp, the gradient with respect to the padded input: every entry of dcols
+    # goes back to the element of xp that the window read (windows may overlap).
+    # BEGIN SOLUTION
+    n, oh, ow, c, kh, kw = dcols.shape
+    dxp = np.zeros(xp_shape, dtype=dcols.dtype)
+    for i in range(oh):
+        for j in range(ow):
+            rows, cols = slice(i * stride, i * stride + kh), slice(j * stride, j * stride + kw)
+            dxp[:, :, rows, cols] += dcols[:, i, j]  # (N, C, KH, KW) added into its window
+    return dxp
+    # END SOLUTION
