@@ -381,6 +381,11 @@ def restore_or_start(s, dataset=None, log=print):
             f"({len(dataset.train_labels):,} train / {len(dataset.val_labels):,} val images, "
             f"{len(dataset.classes)} classes) for {s.epochs} epochs on {s.device}")
     run.stepper = make_stepper(model, run.optimizer, s.device, seed=s.seed, start_step=run.step)
+    if s.device == "cuda":  # the simulator: say how long validation will take
+        from .cuda.common import simulator_note
+        note = simulator_note(len(dataset.val_labels), mcfg.name)
+        if note:
+            log(note)
     return run
 
 

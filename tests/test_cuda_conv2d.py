@@ -1,4 +1,4 @@
-"""Conv2d kernels (v1 naive, v2 im2col + GEMM) against the NumPy layer: forward,
+"""Conv2d kernels (v1 naive, im2col + the v2 and v3 GEMMs) against the NumPy layer: forward,
 backward-data, backward-weights and bias, with stride 4, padding, groups 2 and odd sizes.
 Outputs are NaN-poisoned before every launch."""
 
@@ -21,9 +21,10 @@ if not SIM:
               (8, 256, 13, 13, 384, 3, 3, 1, 1, 1), (8, 384, 13, 13, 384, 3, 3, 1, 1, 2)]
 
 
-@pytest.mark.parametrize("version", ["naive", "gemm"])
+@pytest.mark.parametrize("version,gemm_version",
+                         [("naive", "naive"), ("gemm", "tiled"), ("gemm", "tiled128")])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "n{}c{}-{}x{}-f{}k{}x{}-s{}p{}g{}".format(*c))
-def test_conv2d_matches_numpy(version, case):
+def test_conv2d_matches_numpy(version, gemm_version, case):
     geo = ConvGeometry(*case)
     rng = np.random.default_rng(sum(case))
     x = rng.standard_normal((geo.n, geo.c, geo.h, geo.w)).astype(np.float32)
@@ -38,12 +39,13 @@ def test_conv2d_matches_numpy(version, case):
     ws = ConvWorkspace(geo)
     poison(ws.cols)
     poison(ws.mat)
-    conv2d_forward(d_out, d_x, d_W, d_b, geo, version, ws)
+    conv2d_forward(d_out, d_x, d_W, d_b, geo, version, ws, gemm_version)
     tol = dict(rtol=1e-4, atol=1e-4 * max(1, np.abs(out_ref).max()))
     np.testing.assert_allclose(d_out.copy_to_host(), out_ref, **tol)
 
     d_dx, d_dW, d_db = poison(empty(x.shape)), poison(empty(W.shape)), poison(empty(b.shape))
-    conv2d_backward(d_dx, d_dW, d_db, to_device(dout), d_x, d_W, geo, version, ws)
+    conv2d_backward(d_dx, d_dW, d_db, to_device(dout), d_x, d_W, geo, version, ws,
+                    gemm_version)
     for got, ref in ((d_dx, dx_ref), (d_dW, dw_ref), (d_db, db_ref)):
         ref = np.asarray(ref)
         np.testing.assert_allclose(got.copy_to_host(), ref, rtol=1e-4,

@@ -30,4 +30,8 @@ def test_maxpool2d_matches_numpy(k, s, shape, ties):
     np.testing.assert_array_equal(d_out.copy_to_host(), out_ref)
     poison(d_dx)
     maxpool2d_backward(d_dx, to_device(dout), d_arg, k, s)
-    np.testing.assert_allclose(d_dx.copy_to_host(), dx_ref, rtol=1e-6, atol=1e-6)
+    # an input wins up to (k // s + 1)^2 windows; the kernel adds their dout in another order
+    # than the NumPy scatter: allow n eps sum|terms| (the bound for a sum of n terms)
+    n_terms = (k // s + 1) ** 2
+    atol = n_terms * np.finfo(np.float32).eps * n_terms * np.abs(dout).max()
+    np.testing.assert_allclose(d_dx.copy_to_host(), dx_ref, rtol=0, atol=atol)

@@ -15,7 +15,8 @@ BATCH = 2 if SIM else 16
 # In the simulator the fast path (im2col + tiled GEMM, 256-thread blocks) costs ~30 s per
 # training step, so the multi-step parity runs on the naive kernels and the fast path is
 # checked on one forward pass (its backward kernels are covered by test_cuda_conv2d/gemm).
-VERSIONS = [("naive", "naive")] if SIM else [("naive", "naive"), ("gemm", "tiled")]
+VERSIONS = ([("naive", "naive")] if SIM else
+            [("naive", "naive"), ("gemm", "tiled"), ("gemm", "tiled128")])
 
 
 def _pair(dropout=0.0, seed=0):
@@ -53,7 +54,7 @@ def test_train_steps_match_numpy(conv_version, gemm_version):
 
 def test_fast_path_logits_and_features_match_numpy():
     cpu, _, gpu, opt_gpu = _pair()
-    stepper = CudaStepper(gpu, opt_gpu, conv_version="gemm", gemm_version="tiled")
+    stepper = CudaStepper(gpu, opt_gpu, conv_version="gemm", gemm_version="tiled128")
     x, _ = _batch(np.random.default_rng(2))
     cpu.eval()
     np.testing.assert_allclose(stepper.logits(x), cpu.forward(x), rtol=1e-4, atol=1e-4)

@@ -26,7 +26,8 @@ from numba import cuda
 
 from ..model import build_model
 from ..optim import SGD
-from .common import device_name, require_gpu, simulator
+from .common import device_name, require_gpu, simulator, torch_fp32
+from .gemm import VERSIONS as GEMM_VERSIONS
 from .stepper import CudaStepper
 
 
@@ -48,7 +49,7 @@ def _batch(model, n, rng):
 
 
 def bench_cuda(arch="paper", batch_size=128, steps=10, compare_torch=True,
-               conv_version="gemm", gemm_version="tiled"):
+               conv_version="gemm", gemm_version="tiled128"):
     """Time training and inference of ``arch`` on the GPU; see the module docstring."""
     require_gpu()
     model = build_model(arch, seed=0)
@@ -83,6 +84,7 @@ def bench_cuda(arch="paper", batch_size=128, steps=10, compare_torch=True,
               "batch_size": batch_size, "steps": steps,
               "versions": {"conv": conv_version, "gemm": gemm_version}}
     if compare_torch and not simulator():
+        print(format_result(result), flush=True)  # ours first: kept if PyTorch fails
         torch_ips = bench_torch(model, batch_size, steps)
         if torch_ips is not None:
             result["torch_train_images_per_s"] = torch_ips
@@ -92,41 +94,15 @@ def bench_cuda(arch="paper", batch_size=128, steps=10, compare_torch=True,
 
 def bench_torch(model, batch_size, steps):
     """Training images/s of the same network in PyTorch (float32, TF32 off), or None."""
-    try:
-        import torch  # optional: PyTorch is only the measuring stick
-        from torch import nn
-    except ImportError:
+    torch = torch_fp32()
+    if torch is None:
         return None
-    if not torch.cuda.is_available():
-        return None
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
+    from torch import nn
+
     torch.backends.cudnn.benchmark = True
-    mods = []
-    for _, layer in model.layers:
-        kind = type(layer).__name__
-        if kind == "Conv2d":
-            mods.append(nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size,
-                                  layer.stride, layer.padding, groups=layer.groups))
-        elif kind == "ReLU":
-            mods.append(nn.ReLU())
-        elif kind == "Tanh":
-            mods.append(nn.Tanh())
-        elif kind == "LocalResponseNorm":  # torch divides alpha by size
-            mods.append(nn.LocalResponseNorm(layer.size, alpha=layer.alpha * layer.size,
-                                             beta=layer.beta, k=layer.k))
-        elif kind == "MaxPool2d":
-            mods.append(nn.MaxPool2d(layer.kernel_size, layer.stride))
-        elif kind == "Dropout":
-            mods.append(nn.Dropout(layer.p))
-        elif kind == "Flatten":
-            mods.append(nn.Flatten())
-        elif kind == "Linear":
-            mods.append(nn.Linear(layer.in_features, layer.out_features))
-        elif kind == "ZeroPad2d":
-            t, b, l_, r = layer.padding
-            mods.append(nn.ZeroPad2d((l_, r, t, b)))
-    net = nn.Sequential(*mods).cuda().float().train()
+    from ..tools.bench import torch_model  # the same layers, the same weights
+
+    net = torch_model(model).cuda().float().train()
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
     loss_fn = nn.CrossEntropyLoss()
     c, s = model.cfg.in_channels, model.cfg.input_size
@@ -172,7 +148,8 @@ def _main(argv=None):
     parser.add_argument("--batch-size", type=int, default=2 if simulator() else 128)
     parser.add_argument("--steps", type=int, default=1 if simulator() else 10)
     parser.add_argument("--conv", default="gemm", choices=["gemm", "naive"])
-    parser.add_argument("--gemm", default="tiled", choices=["tiled", "naive"])
+    parser.add_argument("--gemm", default="tiled128", choices=list(GEMM_VERSIONS),
+                        help="v1 naive, v2 tiled, v3 tiled128 (default)")
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args(argv)

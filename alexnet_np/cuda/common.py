@@ -52,6 +52,24 @@ def require_gpu():
         raise UserError(NO_GPU_MESSAGE)
 
 
+# Seconds per image of an eval-mode forward pass of the micro preset in the simulator (the
+# default v3 kernels; ``python -m alexnet_np.cuda.bench`` measured 0.2 images/s on a 2-core
+# machine): every GPU thread is a Python thread.
+SIM_SECONDS_PER_IMAGE = 5.0
+
+
+def simulator_note(n_val, arch):
+    """A one-line warning with a time estimate when training in the simulator, else None."""
+    if not simulator():
+        return None
+    minutes = n_val * SIM_SECONDS_PER_IMAGE / 60
+    size = "roughly" if arch == "micro" else "more than"  # larger presets: slower than micro
+    return (f"warning: NUMBA_ENABLE_CUDASIM=1 runs every GPU thread as a Python thread; "
+            f"validating {n_val:,} images each epoch will take {size} {minutes:,.0f} minutes "
+            f"(~{SIM_SECONDS_PER_IMAGE:.0f} s per image for micro); for a quick check use "
+            f"--arch micro --val-size 8 --max-steps 2")
+
+
 def device_name():
     """A human-readable name of the device the kernels run on."""
     if simulator():
@@ -94,6 +112,19 @@ def time_call(fn, repeat=10, warmup=1):
         fn()
     cuda.synchronize()
     return (time.perf_counter() - t0) * 1e3 / repeat
+
+
+def torch_fp32():
+    """PyTorch with a CUDA GPU and TF32 off (the float32 measuring stick), or None."""
+    try:
+        import torch  # optional: PyTorch is only the measuring stick
+    except ImportError:
+        return None
+    if not torch.cuda.is_available():
+        return None
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    return torch
 
 
 def max_rel_err(a, b):

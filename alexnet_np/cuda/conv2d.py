@@ -18,7 +18,8 @@ Two versions of each direction:
   dx[n, C, y, x], GATHERING from every window that covers (y, x) -- no atomics, because each
   thread writes only its own element. Backward-weights: thread per dW[f, c, u, v], summing
   over the batch and the output positions.
-- v2 ``gemm``: im2col + the tiled GEMM of ``gemm.py``. With P = N OH OW and K = Cg KH KW,
+- v2 ``gemm``: im2col + a GEMM of ``gemm.py`` (``gemm_version``: v2 ``tiled`` or v3
+  ``tiled128``, one launch for all groups). With P = N OH OW and K = Cg KH KW,
   ``cols (C KH KW, P)`` holds ``cols[c KH KW + u KW + v, n OH OW + i OW + j] =
   xp[n, c, i s + u, j s + v]``; the rows of group g are a contiguous block of K rows, so every
   group is a plain product of row blocks:
@@ -35,7 +36,7 @@ Two versions of each direction:
 from dataclasses import dataclass
 
 import numpy as np
-from numba import cuda, float32
+from numba import cuda, float32, int64, uint32
 
 from ..layers.conv2d import conv2d_backward as np_bwd
 from ..layers.conv2d import conv2d_forward as np_fwd
@@ -186,70 +187,86 @@ def conv_bwd_weights_naive_kernel(dW, dout, x, stride, pad):
 def im2col_kernel(cols, x, kh, kw, stride, pad, oh, ow):
     """cols[c KH KW + u KW + v, n OH OW + i OW + j] = xp[n, c, i s + u, j s + v] (0 in the pad).
 
-    Grid-stride over cols in memory order, so consecutive threads write consecutive columns.
+    Grid (column blocks, C): a thread owns one column (n, i, j) of one channel c (blockIdx.y)
+    and writes its KH KW rows. The column is split into (n, i, j) once, with 32-bit divisions,
+    and the window is then walked by increments, so no division runs per element; consecutive
+    threads write consecutive columns (coalesced).
     """
-    rows, p = cols.shape
-    n, c, h, w = x.shape
-    for idx in range(cuda.grid(1), rows * p, cuda.gridsize(1)):
-        col = idx % p
-        row = idx // p
-        j = col % ow
-        i = (col // ow) % oh
-        i_n = col // (ow * oh)
-        v = row % kw
-        u = (row // kw) % kh
-        ch = row // (kw * kh)
-        y = i * stride + u - pad
-        xx = j * stride + v - pad
-        if 0 <= y < h and 0 <= xx < w:
-            cols[row, col] = x[i_n, ch, y, xx]
-        else:
-            cols[row, col] = 0.0
+    p = cols.shape[1]
+    h, w = x.shape[2], x.shape[3]
+    ch = cuda.blockIdx.y
+    for col in range(cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x, p,
+                     cuda.gridDim.x * cuda.blockDim.x):
+        q = int64(uint32(col) // uint32(ow))  # n OH + i
+        j = col - q * ow
+        i_n = int64(uint32(q) // uint32(oh))
+        i = q - i_n * oh
+        y0 = i * stride - pad
+        x0 = j * stride - pad
+        r = ch * kh * kw
+        for u in range(kh):
+            y = y0 + u
+            for v in range(kw):
+                xx = x0 + v
+                if 0 <= y < h and 0 <= xx < w:
+                    cols[r, col] = x[i_n, ch, y, xx]
+                else:
+                    cols[r, col] = float32(0.0)
+                r += 1
 
 
 @cuda.jit
 def col2im_kernel(dx, dcols, kh, kw, stride, pad, oh, ow):
     """The adjoint of im2col, as a gather: thread per dx[n, c, y, x] adds every column that read
-    that pixel (overlapping windows accumulate without atomics)."""
+    that pixel (overlapping windows accumulate without atomics). The windows that contain
+    (y, x) are the i with 0 <= y + p - i s < KH (likewise j): their range is computed once,
+    so the loops run only over them, with no division inside."""
     n, c, h, w = dx.shape
     for idx in range(cuda.grid(1), n * c * h * w, cuda.gridsize(1)):
-        xx = idx % w
-        y = (idx // w) % h
-        ch = (idx // (w * h)) % c
-        i_n = idx // (w * h * c)
+        q = int64(uint32(idx) // uint32(w))  # (n C + c) H + y
+        xx = idx - q * w
+        q2 = int64(uint32(q) // uint32(h))  # n C + c
+        y = q - q2 * h
+        i_n = int64(uint32(q2) // uint32(c))
+        ch = q2 - i_n * c
+        yp = y + pad
+        xp = xx + pad
+        i_lo = 0 if yp < kh else (yp - kh) // stride + 1  # ceil((yp - KH + 1) / s)
+        i_hi = min(oh - 1, yp // stride)
+        j_lo = 0 if xp < kw else (xp - kw) // stride + 1
+        j_hi = min(ow - 1, xp // stride)
         acc = float32(0.0)
-        for u in range(kh):
-            ty = y + pad - u
-            if ty >= 0 and ty % stride == 0 and ty // stride < oh:
-                i = ty // stride
-                for v in range(kw):
-                    tx = xx + pad - v
-                    if tx >= 0 and tx % stride == 0 and tx // stride < ow:
-                        j = tx // stride
-                        acc += dcols[(ch * kh + u) * kw + v, (i_n * oh + i) * ow + j]
+        for i in range(i_lo, i_hi + 1):
+            rbase = (ch * kh + yp - i * stride) * kw + xp  # row of (u = yp - i s, v = xp)
+            cbase = (i_n * oh + i) * ow
+            for j in range(j_lo, j_hi + 1):
+                acc += dcols[rbase - j * stride, cbase + j]  # v = xp - j s
         dx[i_n, ch, y, xx] = acc
 
 
 @cuda.jit
-def mat_to_nchw_kernel(out, mat, b):
-    """out[n, f, i, j] = mat[f, n OH OW + i OW + j] + b[f]  (the GEMM result back to NCHW)."""
-    n, f, oh, ow = out.shape
-    for idx in range(cuda.grid(1), n * f * oh * ow, cuda.gridsize(1)):
-        sp = idx % (oh * ow)
-        o = (idx // (oh * ow)) % f
-        i_n = idx // (oh * ow * f)
-        out[i_n, o, sp // ow, sp % ow] = mat[o, i_n * oh * ow + sp] + b[o]
+def mat_to_nchw_kernel(out, mat, b, f, ohw):
+    """out[n, f, i, j] = mat[f, n OH OW + i OW + j] + b[f]  (the GEMM result back to NCHW).
+
+    ``out`` is the flat view of the (N, F, OH, OW) array; ``ohw`` = OH OW. Two 32-bit
+    divisions per element, consecutive threads read and write consecutive addresses."""
+    for idx in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        q = int64(uint32(idx) // uint32(ohw))  # n F + f
+        sp = idx - q * ohw
+        i_n = int64(uint32(q) // uint32(f))
+        o = q - i_n * f
+        out[idx] = mat[o, i_n * ohw + sp] + b[o]
 
 
 @cuda.jit
-def nchw_to_mat_kernel(mat, dout):
-    """mat[f, n OH OW + i OW + j] = dout[n, f, i, j]  (dout in the GEMM layout)."""
-    n, f, oh, ow = dout.shape
-    for idx in range(cuda.grid(1), n * f * oh * ow, cuda.gridsize(1)):
-        sp = idx % (oh * ow)
-        o = (idx // (oh * ow)) % f
-        i_n = idx // (oh * ow * f)
-        mat[o, i_n * oh * ow + sp] = dout[i_n, o, sp // ow, sp % ow]
+def nchw_to_mat_kernel(mat, dout, f, ohw):
+    """mat[f, n OH OW + i OW + j] = dout[n, f, i, j]  (dout, flat, in the GEMM layout)."""
+    for idx in range(cuda.grid(1), dout.size, cuda.gridsize(1)):
+        q = int64(uint32(idx) // uint32(ohw))
+        sp = idx - q * ohw
+        i_n = int64(uint32(q) // uint32(f))
+        o = q - i_n * f
+        mat[o, i_n * ohw + sp] = dout[idx]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -263,10 +280,11 @@ class ConvWorkspace:
         self.mat = empty((geo.f, geo.p))
 
 
-def conv2d_forward(out, x, W, b, geo, version="gemm", ws=None):
+def conv2d_forward(out, x, W, b, geo, version="gemm", ws=None, gemm_version="tiled128"):
     """``out (N, F, OH, OW) = conv(x (N, C, H, W), W (F, C/g, KH, KW)) + b``.
 
-    The GEMM version leaves im2col(x) in ``ws.cols`` for the backward pass.
+    The GEMM version leaves im2col(x) in ``ws.cols`` for the backward pass; ``gemm_version``
+    picks its GEMM (``gemm.VERSIONS``).
     """
     s, p = geo.stride, geo.padding
     if version == "naive":
@@ -275,16 +293,18 @@ def conv2d_forward(out, x, W, b, geo, version="gemm", ws=None):
     if version != "gemm":
         raise ValueError(f"conv2d: unknown version '{version}'; choose naive or gemm")
     ws = ws or ConvWorkspace(geo)
-    im2col_kernel[grid_1d(ws.cols.size)](ws.cols, x, geo.kh, geo.kw, s, p, geo.oh, geo.ow)
+    blocks, threads = grid_1d(geo.p)
+    im2col_kernel[(blocks, geo.c), threads](ws.cols, x, geo.kh, geo.kw, s, p, geo.oh, geo.ow)
     w_mat = W.reshape(geo.f, geo.k)  # (F, K)
-    for g in range(geo.groups):
-        fs = slice(g * geo.fg, (g + 1) * geo.fg)
-        gemm(ws.mat[fs], w_mat[fs], ws.cols[g * geo.k:(g + 1) * geo.k])  # (Fg, P)
-    mat_to_nchw_kernel[grid_1d(out.size)](out, ws.mat, b)
+    # per group g: mat[g] (Fg, P) = W[g] (Fg, K) @ cols[g] (K, P)
+    gemm(ws.mat, w_mat, ws.cols, version=gemm_version, groups=geo.groups)
+    mat_to_nchw_kernel[grid_1d(out.size)](out.reshape(out.size), ws.mat, b, geo.f,
+                                          geo.oh * geo.ow)
     return out
 
 
-def conv2d_backward(dx, dW, db, dout, x, W, geo, version="gemm", ws=None):
+def conv2d_backward(dx, dW, db, dout, x, W, geo, version="gemm", ws=None,
+                    gemm_version="tiled128"):
     """Fill ``dW``, ``db`` and (unless ``dx`` is None: conv1 needs no input gradient) ``dx``.
 
     The GEMM version needs the ``ws`` of the forward pass (its ``cols``); it overwrites them.
@@ -298,17 +318,15 @@ def conv2d_backward(dx, dW, db, dout, x, W, geo, version="gemm", ws=None):
         return dx, dW, db
     if version != "gemm":
         raise ValueError(f"conv2d: unknown version '{version}'; choose naive or gemm")
-    nchw_to_mat_kernel[grid_1d(dout.size)](ws.mat, dout)  # dmat (F, P)
+    nchw_to_mat_kernel[grid_1d(dout.size)](ws.mat, dout.reshape(dout.size), geo.f,
+                                           geo.oh * geo.ow)  # dmat (F, P)
     sum_rows(db, ws.mat)
     w_mat = W.reshape(geo.f, geo.k)
     dw_mat = dW.reshape(geo.f, geo.k)
-    for g in range(geo.groups):
-        fs, ks = slice(g * geo.fg, (g + 1) * geo.fg), slice(g * geo.k, (g + 1) * geo.k)
-        gemm(dw_mat[fs], ws.mat[fs], ws.cols[ks], trans_b=True)  # (Fg, P) @ (P, K)
-    if dx is not None:
-        for g in range(geo.groups):
-            fs, ks = slice(g * geo.fg, (g + 1) * geo.fg), slice(g * geo.k, (g + 1) * geo.k)
-            gemm(ws.cols[ks], w_mat[fs], ws.mat[fs], trans_a=True)  # dcols (K, P)
+    # per group g: dW[g] (Fg, K) = dmat[g] (Fg, P) @ cols[g]^T (P, K)   (split-K in v3)
+    gemm(dw_mat, ws.mat, ws.cols, trans_b=True, version=gemm_version, groups=geo.groups)
+    if dx is not None:  # per group g: dcols[g] (K, P) = W[g]^T (K, Fg) @ dmat[g] (Fg, P)
+        gemm(ws.cols, w_mat, ws.mat, trans_a=True, version=gemm_version, groups=geo.groups)
         col2im_kernel[grid_1d(dx.size)](dx, ws.cols, geo.kh, geo.kw, s, p, geo.oh, geo.ow)
     return dx, dW, db
 
@@ -323,10 +341,11 @@ def _check(geo, rng, repeat, tol=1e-4):
     d_x, d_W, d_b, d_dout = to_device(x), to_device(Wt), to_device(bt), to_device(dout)
     d_out, d_dx, d_dW, d_db = (empty(a.shape) for a in (out_ref, x, Wt, bt))
     ws = ConvWorkspace(geo)
-    for v in VERSIONS:
-        fwd = lambda v=v: conv2d_forward(d_out, d_x, d_W, d_b, geo, v, ws)  # noqa: E731
-        bwd = lambda v=v: conv2d_backward(d_dx, d_dW, d_db, d_dout, d_x, d_W, geo, v,  # noqa: E731
-                                          ws)
+    for v, gv in (("naive", "naive"), ("gemm", "tiled"), ("gemm", "tiled128")):
+        fwd = lambda v=v, gv=gv: conv2d_forward(d_out, d_x, d_W, d_b, geo, v, ws, gv)  # noqa: E731
+        bwd = lambda v=v, gv=gv: conv2d_backward(d_dx, d_dW, d_db, d_dout, d_x,  # noqa: E731
+                                                 d_W, geo, v, ws, gv)
+        v = v if v == "naive" else f"{v}/{gv}"
         fwd()
         report(f"conv2d {v} forward", max_rel_err(d_out.copy_to_host(), out_ref), tol,
                time_call(fwd, repeat=repeat))
@@ -345,10 +364,10 @@ def _main():
     if simulator():
         geos = [ConvGeometry(2, 4, 9, 9, 6, 3, 3, 2, 1, 2)]
         repeat = 1
-    else:  # AlexNet conv1 and conv2 at batch 128
-        geos = [ConvGeometry(128, 3, 227, 227, 96, 11, 11, 4, 0, 1),
-                ConvGeometry(128, 96, 27, 27, 256, 5, 5, 1, 2, 2)]
-        repeat = 5
+    else:  # AlexNet conv1 and conv2 at batch 32 (the naive kernels take seconds at 128)
+        geos = [ConvGeometry(32, 3, 227, 227, 96, 11, 11, 4, 0, 1),
+                ConvGeometry(32, 96, 27, 27, 256, 5, 5, 1, 2, 2)]
+        repeat = 3
     for geo in geos:
         print(f"conv2d self-check: {geo}")
         _check(geo, rng, repeat, tol=1e-4 if simulator() else 1e-3)

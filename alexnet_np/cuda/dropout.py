@@ -29,8 +29,9 @@ MUL1 = 0x7FEB352D
 MUL2 = 0x2C1B3C6D  # odd, below 2**31
 
 
-def _mix32_py(h):
-    """The mixer on Python ints (or NumPy uint64 arrays): 32 bits in, 32 bits out."""
+def mix32(h):
+    """The mixer: 32 bits in, 32 bits out. One source for both sides: plain Python runs it on
+    ints and NumPy uint64 arrays, ``_mix32`` below is the same function compiled for the GPU."""
     h = h ^ (h >> 16)
     h = (h * MUL1) & MASK32
     h = h ^ (h >> 15)
@@ -39,17 +40,10 @@ def _mix32_py(h):
     return h
 
 
-@cuda.jit(device=True, inline=True)
-def _mix32(h):
-    h = h ^ (h >> 16)
-    h = (h * MUL1) & MASK32
-    h = h ^ (h >> 15)
-    h = (h * MUL2) & MASK32
-    h = h ^ (h >> 16)
-    return h
+_mix32 = cuda.jit(device=True, inline="always")(mix32)
 
 
-@cuda.jit(device=True, inline=True)
+@cuda.jit(device=True, inline="always")
 def _keep(key, i, p):
     u = float32(_mix32(_mix32(i & MASK32) ^ key) >> 8) * float32(1.0 / 16777216.0)
     return u >= p
@@ -57,14 +51,14 @@ def _keep(key, i, p):
 
 def dropout_key(seed, layer_index, step):
     """The 32-bit key of one layer's mask at one training step."""
-    return _mix32_py(_mix32_py(_mix32_py(seed & MASK32) ^ (layer_index & MASK32))
+    return mix32(mix32(mix32(seed & MASK32) ^ (layer_index & MASK32))
                      ^ (step & MASK32))
 
 
 def dropout_mask_numpy(key, size, p):
     """The NumPy twin: boolean keep-mask of ``size`` elements, equal to the kernels' mask."""
     i = np.arange(size, dtype=np.uint64)
-    h = _mix32_py(_mix32_py(i & np.uint64(MASK32)) ^ np.uint64(key))
+    h = mix32(mix32(i & np.uint64(MASK32)) ^ np.uint64(key))
     u = (h >> np.uint64(8)).astype(np.float32) * np.float32(1.0 / 16777216.0)
     return u >= np.float32(p)
 
@@ -72,13 +66,13 @@ def dropout_mask_numpy(key, size, p):
 @cuda.jit
 def dropout_fwd_kernel(out, x, key, p, scale):
     for i in range(cuda.grid(1), x.size, cuda.gridsize(1)):
-        out[i] = x[i] * scale if _keep(key, i, p) else 0.0
+        out[i] = x[i] * scale if _keep(key, i, p) else float32(0.0)
 
 
 @cuda.jit
 def dropout_bwd_kernel(dx, dout, key, p, scale):
     for i in range(cuda.grid(1), dout.size, cuda.gridsize(1)):
-        dx[i] = dout[i] * scale if _keep(key, i, p) else 0.0
+        dx[i] = dout[i] * scale if _keep(key, i, p) else float32(0.0)
 
 
 def dropout_forward(out, x, p, key):

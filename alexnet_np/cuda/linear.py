@@ -1,4 +1,4 @@
-"""Fully connected layers fc6, fc7, fc8 on the GPU (paper sec. 3.5) with the tiled GEMM.
+"""Fully connected layers fc6, fc7, fc8 on the GPU (paper sec. 3.5) with the GEMMs of gemm.py.
 
     forward   out (N, O) = x (N, I) @ W^T (I, O) + b        gemm(trans_b) + bias kernel
     backward  dx (N, I)  = dout (N, O) @ W (O, I)           gemm
@@ -12,7 +12,7 @@ from numba import cuda
 from ..layers.linear import linear_backward as np_bwd
 from ..layers.linear import linear_forward as np_fwd
 from .common import empty, grid_1d, max_rel_err, report, simulator, time_call, to_device
-from .gemm import gemm
+from .gemm import VERSIONS, gemm
 from .reduce import sum_cols
 
 
@@ -24,13 +24,13 @@ def add_bias_kernel(out, b):
         out[idx // o, idx % o] += b[idx % o]
 
 
-def linear_forward(out, x, W, b, version="tiled"):
+def linear_forward(out, x, W, b, version="tiled128"):
     gemm(out, x, W, trans_b=True, version=version)
     add_bias_kernel[grid_1d(out.size)](out, b)
     return out
 
 
-def linear_backward(dx, dW, db, dout, x, W, version="tiled"):
+def linear_backward(dx, dW, db, dout, x, W, version="tiled128"):
     """Fill dW, db and (unless None) dx."""
     gemm(dW, dout, x, trans_a=True, version=version)
     sum_cols(db, dout)
@@ -50,7 +50,7 @@ def _main():
     dx_ref, dw_ref, db_ref = np_bwd(dout, cache)
     d_x, d_W, d_b, d_dout = to_device(x), to_device(W), to_device(b), to_device(dout)
     d_out, d_dx, d_dW, d_db = empty((n, o)), empty((n, i)), empty((o, i)), empty(o)
-    for v in ("naive", "tiled"):
+    for v in VERSIONS:
         fwd = lambda v=v: linear_forward(d_out, d_x, d_W, d_b, v)  # noqa: E731
         bwd = lambda v=v: linear_backward(d_dx, d_dW, d_db, d_dout, d_x, d_W, v)  # noqa: E731
         fwd()

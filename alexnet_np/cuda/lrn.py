@@ -59,7 +59,7 @@ def lrn_bwd_kernel(dx, dout, x, out, den, size, alpha, beta):
         for i in range(max(0, ch - after), min(c - 1, ch + before) + 1):
             s += dout[i_n, i, y, xx] * out[i_n, i, y, xx] / den[i_n, i, y, xx]
         dx[i_n, ch, y, xx] = (dout[i_n, ch, y, xx] * math.pow(den[i_n, ch, y, xx], -beta)
-                              - 2.0 * alpha * beta * x[i_n, ch, y, xx] * s)
+                              - float32(2.0) * alpha * beta * x[i_n, ch, y, xx] * s)
 
 
 def lrn_forward(out, den, x, size=5, alpha=1e-4, beta=0.75, k=2.0):

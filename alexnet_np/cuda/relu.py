@@ -11,7 +11,7 @@ Both backward passes read the forward OUTPUT (out > 0 exactly where x > 0), as i
 import math
 
 import numpy as np
-from numba import cuda
+from numba import cuda, float32
 
 from ..layers import relu as np_relu
 from .common import empty, grid_1d, max_rel_err, report, simulator, time_call, to_device
@@ -20,13 +20,13 @@ from .common import empty, grid_1d, max_rel_err, report, simulator, time_call, t
 @cuda.jit
 def relu_fwd_kernel(out, x):
     for i in range(cuda.grid(1), x.size, cuda.gridsize(1)):
-        out[i] = max(x[i], 0.0)
+        out[i] = max(x[i], float32(0.0))
 
 
 @cuda.jit
 def relu_bwd_kernel(dx, dout, out):
     for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        dx[i] = dout[i] if out[i] > 0 else 0.0
+        dx[i] = dout[i] if out[i] > float32(0.0) else float32(0.0)
 
 
 @cuda.jit
@@ -38,7 +38,7 @@ def tanh_fwd_kernel(out, x):
 @cuda.jit
 def tanh_bwd_kernel(dx, dout, out):
     for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
-        dx[i] = dout[i] * (1.0 - out[i] * out[i])
+        dx[i] = dout[i] * (float32(1.0) - out[i] * out[i])
 
 
 def flat(a):

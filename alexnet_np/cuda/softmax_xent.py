@@ -39,7 +39,7 @@ def xent_rows_kernel(dz, row_loss, z, labels):
         for c in range(k):
             g = math.exp(z[r, c] - lse)
             if c == y:
-                g -= 1.0
+                g -= float32(1.0)
             dz[r, c] = g * inv_n
 
 
@@ -49,7 +49,7 @@ def mean_kernel(loss, row_loss):
         acc = float32(0.0)
         for r in range(row_loss.size):
             acc += row_loss[r]
-        loss[0] = acc / row_loss.size
+        loss[0] = acc / float32(row_loss.size)
 
 
 def softmax_xent(loss, row_loss, dz, z, labels):

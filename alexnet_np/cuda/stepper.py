@@ -111,12 +111,13 @@ class _Conv(_Op):
     def forward(self, buf, x, training, st):
         buf["x"] = x
         W, b = st.w_views[self.name + ".W"], st.w_views[self.name + ".b"]
-        return conv2d_forward(buf["out"], x, W, b, buf["geo"], st.conv_version, buf["ws"])
+        return conv2d_forward(buf["out"], x, W, b, buf["geo"], st.conv_version, buf["ws"],
+                              st.gemm_version)
 
     def backward(self, buf, dout, st):
         conv2d_backward(buf["dx"], st.g_views[self.name + ".W"], st.g_views[self.name + ".b"],
                         dout, buf["x"], st.w_views[self.name + ".W"], buf["geo"],
-                        st.conv_version, buf["ws"])
+                        st.conv_version, buf["ws"], st.gemm_version)
         return buf["dx"]
 
 
@@ -235,12 +236,12 @@ class CudaStepper:
     model : AlexNet
     optimizer : optim.SGD (its lr, momentum, weight_decay are read at every step)
     seed : int, the dropout seed (masks are a hash of seed, layer and step)
-    conv_version : "gemm" (im2col + tiled GEMM, default) or "naive" (direct kernels)
-    gemm_version : "tiled" (default) or "naive", for the fully connected layers and the
-        convolutions' GEMMs
+    conv_version : "gemm" (im2col + GEMM, default) or "naive" (direct kernels)
+    gemm_version : "tiled128" (v3, default), "tiled" (v2) or "naive" (v1), for the fully
+        connected layers and the convolutions' GEMMs
     """
 
-    def __init__(self, model, optimizer, seed=0, conv_version="gemm", gemm_version="tiled"):
+    def __init__(self, model, optimizer, seed=0, conv_version="gemm", gemm_version="tiled128"):
         require_gpu()
         self.model, self.optimizer = model, optimizer
         self.seed, self.step = int(seed), 0
@@ -299,8 +300,12 @@ class CudaStepper:
                 shape = op.out_shape(shape)
             k = shape[1]
             self._buffers[n] = bufs
-            self._io[n] = {"x": empty((n, cfg.in_channels, cfg.input_size, cfg.input_size)),
-                           "y": empty(n, dtype=np.int64), "loss": empty(1),
+            x_shape = (n, cfg.in_channels, cfg.input_size, cfg.input_size)
+            self._io[n] = {"x": empty(x_shape), "y": empty(n, dtype=np.int64), "loss": empty(1),
+                           # page-locked host copies: the upload runs at full bus speed and
+                           # asynchronously, in order with the kernels on the default stream
+                           "x_host": cuda.pinned_array(x_shape, dtype=np.float32),
+                           "y_host": cuda.pinned_array(n, dtype=np.int64),
                            "row_loss": empty(n), "dlogits": empty((n, k))}
         return self._buffers[n], self._io[n]
 
@@ -311,7 +316,10 @@ class CudaStepper:
             raise ValueError(f"AlexNet[{self.model.cfg.name}]: expected input of shape (N, "
                              f"{', '.join(map(str, expected))}), got shape {x.shape}")
         bufs, io = self._bufs(x.shape[0])
-        io["x"].copy_to_device(np.ascontiguousarray(x, dtype=np.float32))
+        # the previous step ended with a synchronous copy to the host (the loss, the logits),
+        # so no earlier upload from x_host is still in flight when we overwrite it
+        np.copyto(io["x_host"], x, casting="same_kind")
+        io["x"].copy_to_device(io["x_host"], stream=cuda.default_stream())
         return bufs, io
 
     # --- forward / backward ----------------------------------------------------------------
@@ -341,7 +349,8 @@ class CudaStepper:
         loss. With a dict ``times``, fills {layer: [forward_s, backward_s]} (synchronising
         after every layer: slower, for the benchmark's table)."""
         bufs, io = self._upload(x)
-        io["y"].copy_to_device(np.ascontiguousarray(y, dtype=np.int64))
+        np.copyto(io["y_host"], y, casting="unsafe")
+        io["y"].copy_to_device(io["y_host"], stream=cuda.default_stream())
         logits = self._forward(bufs, io["x"], True, times=times)
         t0 = _sync_time() if times is not None else 0.0
         softmax_xent(io["loss"], io["row_loss"], io["dlogits"], logits, io["y"])
