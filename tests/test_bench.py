@@ -7,7 +7,15 @@ import pytest
 
 from alexnet_np.cli import main
 from alexnet_np.model import build_model
-from alexnet_np.tools.bench import format_report, make_batch, run_bench, torch_model
+from alexnet_np.tools.bench import (
+    format_report,
+    layer_flops,
+    make_batch,
+    run_bench,
+    sgemm_gflops,
+    sgemm_operands,
+    torch_model,
+)
 
 
 @pytest.mark.parametrize("fast", [True, False])
@@ -18,9 +26,30 @@ def test_run_bench_reports_every_layer(fast):
     assert r["peak_rss_mb"] > 0
     names = [row["name"] for row in r["layers"]]
     assert names[0] == "conv1" and names[-1] == "fc8" and "lrn1" in names
-    assert all(row["forward_ms"] >= 0 and row["backward_ms"] >= 0 for row in r["layers"])
+    # every layer was timed (an unwrapped layer would read 0), and the per-layer times of
+    # one step add up to no more than that step (times not reset between steps would)
+    assert all(row["forward_ms"] > 0 and row["backward_ms"] > 0 for row in r["layers"])
+    layer_ms = [row["forward_ms"] + row["backward_ms"] for row in r["layers"]]
+    assert sum(layer_ms) <= r["train_step_s"] * 1e3 * 1.05 + 1.0
+    conv1 = r["layers"][0]
+    assert conv1["forward_gflop"] == pytest.approx(2 * 15 * 15 * 4 * 3 * 9 * 2 / 1e9)
+    assert conv1["forward_of_sgemm"] == pytest.approx(
+        conv1["forward_gflop"] / (conv1["forward_ms"] / 1e3) / r["sgemm_gflops"])
+    assert "forward_of_sgemm" not in r["layers"][1]  # relu1: no products
     text = format_report(r)
-    assert "images/s" in text and "conv1" in text and "loss+SGD" in text
+    assert "images/s" in text and "conv1" in text and "loss+SGD" in text and "sgemm" in text
+
+
+def test_layer_flops_count_the_products():
+    """micro: conv1 3 -> 4 channels, 3x3, 15x15 output; no input gradient for conv1."""
+    model = build_model("micro", fast=False)
+    flops = layer_flops(model, 2)
+    fwd = 2 * (15 * 15) * (4 * 3 * 3 * 3) * 2
+    assert flops["conv1"] == (fwd, fwd)
+    fwd2 = 2 * (7 * 7) * (8 * 2 * 3 * 3) * 2  # conv2 after pool1: 7x7, 4 -> 8, groups 2
+    assert flops["conv2"] == (fwd2, 2 * fwd2)
+    assert flops["fc8"][0] == 2 * 16 * 10 * 2 and "relu1" not in flops
+    assert sgemm_gflops(*sgemm_operands(n=64)) > 0
 
 
 def test_bench_command_json(capsys):

@@ -9,6 +9,7 @@ Numba compile (cached on disk) and the run short.
 import numpy as np
 import pytest
 
+import alexnet_np.fast.threads as threads
 from alexnet_np.fast import (
     FastConv2d,
     FastLocalResponseNorm,
@@ -20,6 +21,7 @@ from alexnet_np.fast import (
     maxpool2d_backward_fast,
     maxpool2d_forward_fast,
 )
+from alexnet_np.fast import conv2d as fast_conv2d
 from alexnet_np.fast.layout import order_of
 from alexnet_np.layers import (
     Conv2d,
@@ -154,6 +156,57 @@ def test_fast_layers_are_reference_layers():
     assert out.dtype == np.float32 and out.shape == (2, 6, 5, 5)
     assert fast.backward(np.ones_like(out)) is None
     assert set(fast.grads) == set(fast.params)
+
+
+def conv_run(x, W, b, dout, s, p, g):
+    out, cache = conv2d_forward_fast(x, W, b, s, p, g)
+    return (out, *conv2d_backward_fast(dout, cache))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_conv2d_chunks_jobs_and_threads_give_the_same_numbers(dtype, monkeypatch):
+    """Ten images: eight jobs of one or two images; with tiny chunks, a job builds cols one
+    image at a time and adds up its part of dW over chunks. Against the reference, and the
+    same bits on one worker, on two, and when BLAS's threads cannot be set (serial jobs)."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((10, 4, 9, 7)).astype(dtype)
+    W = rng.standard_normal((6, 2, 3, 3)).astype(dtype)
+    b = rng.standard_normal(6).astype(dtype)
+    dout = channel_major(rng.standard_normal((10, 6, 9, 7)).astype(dtype))
+    ref = conv2d_forward(x, W, b, 1, 1, 2)
+    expected = (ref[0], *conv2d_backward(dout, ref[1]))
+    monkeypatch.setattr(fast_conv2d, "CHUNK_BYTES", 1)
+    two = conv_run(x, W, b, dout, 1, 1, 2)
+    for got, want in zip(two, expected, strict=True):
+        close(got, want, dtype)
+    real_workers = threads.workers
+    monkeypatch.setattr(threads, "workers", lambda: 1)
+    one = conv_run(x, W, b, dout, 1, 1, 2)
+    monkeypatch.setattr(threads, "workers", real_workers)
+    monkeypatch.setitem(threads._state, "blas", None)  # as if BLAS offered no thread control
+    assert threads.workers() == 1
+    serial = conv_run(x, W, b, dout, 1, 1, 2)
+    for a, c, d in zip(two, one, serial, strict=True):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(a, d)
+
+
+def test_split_covers_every_index_once():
+    for n, parts in [(0, 8), (1, 8), (7, 8), (32, 8), (100, 3)]:
+        ranges = threads.split(n, parts)
+        assert len(ranges) == min(n, parts)
+        assert [i for a, z in ranges for i in range(a, z)] == list(range(n))
+
+
+def test_blas_threads_are_set_back_after_the_jobs():
+    if threads.blas_threads() is None:
+        pytest.skip("NumPy's BLAS offers no thread control here")
+    get, _ = threads.blas_threads()
+    before = get()
+    seen = threads.run_jobs(lambda job: get(), [(0, 1), (1, 2)])
+    if threads.workers() > 1:
+        assert seen == [1, 1]  # one BLAS thread per worker while the jobs run
+    assert get() == before
 
 
 def test_fast_layer_errors_like_reference():

@@ -1,37 +1,50 @@
-"""Fast 2-D convolution: the reference ``layers/conv2d.py`` with a BLAS-friendly layout.
+"""Fast 2-D convolution: the reference ``layers/conv2d.py`` a few images at a time.
 
 Same math as the reference (see its docstring), same gradients. What makes it fast:
 
-1. One matrix product per group for the WHOLE batch, laid out so that BLAS writes the output
-   directly in the activation layout (``layout.py``)::
+1. The output is written directly in the activation layout (``layout.py``): channel-major,
+   ``out (F, N*OH*OW)`` in memory, so that the columns of one image are one block of columns
+   and the next layer reads it without a transpose. For images ``a..z`` (a CHUNK)::
 
-       cols (Cg*KH*KW, N*OH*OW)   cols[(c, u, v), (n, i, j)] = xp[n, c, i*s + u, j*s + v]
-       out  (Fg, N*OH*OW)       = W_g (Fg, Cg*KH*KW) @ cols_g             forward
-       dW_g^T (Cg*KH*KW, Fg)    = cols_g @ dout_g^T (N*OH*OW, Fg)          backward
-       dcols_g (Cg*KH*KW, N*OH*OW) = W_g^T @ dout_g                       backward
+       cols (Cg*KH*KW, L)     cols[(c, u, v), (n, i, j)] = xp[n, c, i*s + u, j*s + v],
+                              L = (z - a)*OH*OW, n in a..z
+       out[:, chunk] (Fg, L)  = W_g (Fg, Cg*KH*KW) @ cols_g                    forward
+       dW_g^T (Cg*KH*KW, Fg) += cols_g @ dout_g[:, chunk]^T                     backward
+       dcols_g (Cg*KH*KW, L)  = W_g^T @ dout_g[:, chunk]                       backward
 
-   Every operand is a contiguous matrix or the transpose of one, which BLAS takes as a flag,
-   so no product copies its inputs, and the output needs no transpose (it is CNHW).
-2. im2col and col2im are Numba loops, parallel over rows of ``cols`` (im2col) and over
-   (channel, image) planes of dx (col2im). col2im gathers each plane's sum in one thread, so
-   overlapping windows accumulate without ``np.add.at`` and without races. Padding is handled
-   by index bounds, never by a padded copy of the input.
-3. In training, each ``FastConv2d`` builds ``cols`` in a buffer of its own and keeps it for
-   the backward pass (~540 MB for the paper preset at batch 32, still below PyTorch's peak
-   memory x 1.5; it saves one im2col per layer and step, ~6% of a step). In evaluation, and
-   for direct calls of the functions, ``cols`` lives in one scratch buffer shared by all
-   layers (``layout.scratch``) and the backward pass rebuilds it. Either way the backward
-   pass reuses the buffer for ``dcols`` once ``dW`` is done.
+   A chunk's ``cols`` holds a few images (``CHUNK_BYTES``, 16 MB): it is built, used by BLAS
+   while it is still in (L3) cache, and overwritten by the next chunk. Smaller chunks make
+   the weight-gradient products (inner dimension L) slower; larger ones gain nothing
+   (single-thread CPU time on the paper preset: docs/performance.md). The im2col matrix of
+   the whole batch (224 MB for conv2 at batch 32) is never materialised, nothing is kept from the
+   forward to the backward pass but the input: the backward pass rebuilds each chunk's
+   ``cols`` (an im2col of a few MB, cheap next to the products that read it).
+2. The batch is cut into at most ``MAX_JOBS`` jobs (ranges of images) that the worker threads
+   of ``threads.py`` share, each with a single-threaded BLAS: one level of parallelism, no
+   two thread pools spinning against each other. Each job sums its own part of ``dW``; the
+   parts are added in job order, so the result does not depend on which thread ran what.
+3. im2col and col2im are serial Numba loops that release the GIL. Each input plane is first
+   split by column phase (mod the stride), so that every row segment of cols is a contiguous
+   copy, even for conv1's stride 4; col2im gathers each (H, W) plane of dx in one pass, so
+   the overlapping windows add up without ``np.add.at``. Padding is handled by index bounds,
+   never by a padded copy of the input.
 4. ``need_dx=False`` (conv1) skips the input gradient: the ``dcols`` product and col2im.
 """
 
+import threading
+
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ..layers.base import as_dtype
 from ..layers.conv2d import Conv2d, _check_conv
 from ..layers.im2col import conv_output_size
-from .layout import in_order, scratch
+from .layout import in_order
+from .threads import run_jobs, split
+
+CHUNK_BYTES = 16 << 20  # one chunk's cols at most (one image at least): see the docstring
+MAX_JOBS = 4  # jobs per batch: enough to keep 2-4 workers busy; each holds a part of dW
+SMALL_PRODUCT = 4096  # dW parts with at most this many entries go through acc_a_bt
 
 
 def _valid_range(v, stride, pad, size, n_out):
@@ -44,103 +57,152 @@ def _valid_range(v, stride, pad, size, n_out):
 _valid_range_nb = njit(cache=True)(_valid_range)
 
 
-@njit(parallel=True, cache=True)
-def im2col_cnhw(cols, xc, kh, kw, stride, pad, oh, ow):
-    """``cols[(c, u, v), (n, i, j)] = x[n, c, i*s + u - p, j*s + v - p]`` (0 outside).
+@njit(nogil=True, cache=True)
+def split_phases(ph, plane, stride):
+    """``ph[r, y, q] = plane[y, q*stride + r]`` (0 past the right edge): the columns of an
+    (H, W) plane sorted by their remainder mod the stride, so that the input columns
+    ``j*stride + t`` (j = 0, 1, ...) a strided window reads are contiguous in ``ph``."""
+    h, w = plane.shape
+    for r in range(stride):
+        for y in range(h):
+            for q in range(ph.shape[2]):
+                col = q * stride + r
+                ph[r, y, q] = plane[y, col] if col < w else 0
 
-    cols (C*KH*KW, N*OH*OW), written; xc (C, N, H, W), the input as a channel-major view
-    (any strides). Parallel over the rows of cols; each row is written contiguously.
+
+@njit(nogil=True, cache=True)
+def im2col_images(cols, xc, n0, n1, kh, kw, stride, pad, oh, ow):
+    """``cols[(c, u, v), (n - n0, i, j)] = x[n, c, i*s + u - p, j*s + v - p]`` (0 outside),
+    for the images n0 <= n < n1.
+
+    cols (C*KH*KW, (n1 - n0)*OH*OW), written; xc (C, N, H, W), the input as a channel-major
+    view (any strides). Plane by plane: each (H, W) plane is split by column phase once
+    (:func:`split_phases`), then every row segment of cols is one contiguous copy, also for
+    conv1's stride 4.
     """
-    c, n, h, w = xc.shape
-    for r in prange(c * kh * kw):
-        ci = r // (kh * kw)
-        u = (r // kw) % kh
-        v = r % kw
-        j_lo, j_hi = _valid_range_nb(v, stride, pad, w, ow)
-        for ni in range(n):
-            for i in range(oh):
-                y = i * stride + u - pad
-                row = cols[r, (ni * oh + i) * ow:(ni * oh + i + 1) * ow]  # (OW,)
-                if y < 0 or y >= h:
-                    row[:] = 0
-                    continue
-                for j in range(j_lo):
-                    row[j] = 0
-                for j in range(j_lo, j_hi):
-                    row[j] = xc[ci, ni, y, j * stride + v - pad]
-                for j in range(j_hi, ow):
-                    row[j] = 0
+    c, _, h, w = xc.shape
+    ph = np.empty((stride, h, (w + stride - 1) // stride), dtype=cols.dtype)
+    for ci in range(c):
+        for ni in range(n0, n1):
+            split_phases(ph, xc[ci, ni], stride)
+            k0 = (ni - n0) * oh * ow  # this image's first column
+            for u in range(kh):
+                for v in range(kw):
+                    row = cols[(ci * kh + u) * kw + v]  # (L,)
+                    j_lo, j_hi = _valid_range_nb(v, stride, pad, w, ow)
+                    r0, q0 = (v - pad) % stride, (v - pad) // stride  # x column j*s + v - p
+                    for i in range(oh):
+                        base = k0 + i * ow  # row[base:base + OW] is output row i
+                        y = i * stride + u - pad
+                        if y < 0 or y >= h:
+                            for j in range(ow):
+                                row[base + j] = 0
+                            continue
+                        for j in range(j_lo):
+                            row[base + j] = 0
+                        src = ph[r0, y, j_lo + q0:j_hi + q0]  # x columns j*s + v - p
+                        dst = row[base + j_lo:base + j_hi]
+                        for j in range(dst.size):
+                            dst[j] = src[j]
+                        for j in range(j_hi, ow):
+                            row[base + j] = 0
 
 
-@njit(parallel=True, cache=True)
-def col2im_cnhw(dxc, dcols, kh, kw, stride, pad, oh, ow):
-    """The adjoint of :func:`im2col_cnhw`: ``dx[n, c, y, x] = sum of dcols[(c, u, v), (n, i,
-    j)]`` over all (u, v, i, j) with ``i*s + u - p = y`` and ``j*s + v - p = x``.
+@njit(nogil=True, cache=True)
+def col2im_images(dxc, dcols, n0, n1, kh, kw, stride, pad, oh, ow):
+    """The adjoint of :func:`im2col_images`: ``dx[n, c, y, x] = sum of dcols[(c, u, v),
+    (n - n0, i, j)]`` over all (u, v, i, j) with ``i*s + u - p = y`` and ``j*s + v - p = x``.
 
-    dxc (C, N, H, W), written; dcols (C*KH*KW, N*OH*OW). Parallel over (channel, image): one
-    thread owns a whole H x W plane, so the overlapping windows add up without races.
+    dxc (C, N, H, W): the planes of images n0 <= n < n1 are written; dcols (C*KH*KW,
+    (n1 - n0)*OH*OW). One plane at a time, summed in its column phases (contiguous adds),
+    so the overlapping windows add up in place; then the phases are put back in order.
     """
-    c, n, h, w = dxc.shape
-    for t in prange(c * n):
-        ci = t // n
-        ni = t % n
-        plane = dxc[ci, ni]  # (H, W)
-        plane[:, :] = 0
-        for u in range(kh):
-            for v in range(kw):
-                r = (ci * kh + u) * kw + v
-                j_lo, j_hi = _valid_range_nb(v, stride, pad, w, ow)
-                for i in range(oh):
-                    y = i * stride + u - pad
-                    if y < 0 or y >= h:
-                        continue
-                    src = dcols[r, (ni * oh + i) * ow:(ni * oh + i + 1) * ow]  # (OW,)
-                    for j in range(j_lo, j_hi):
-                        plane[y, j * stride + v - pad] += src[j]
+    c, _, h, w = dxc.shape
+    wq = (w + stride - 1) // stride
+    ph = np.empty((stride, h, wq), dtype=dxc.dtype)
+    for ci in range(c):
+        for ni in range(n0, n1):
+            ph[:] = 0
+            k0 = (ni - n0) * oh * ow
+            for u in range(kh):
+                for v in range(kw):
+                    row = dcols[(ci * kh + u) * kw + v]  # (L,)
+                    j_lo, j_hi = _valid_range_nb(v, stride, pad, w, ow)
+                    r0, q0 = (v - pad) % stride, (v - pad) // stride
+                    for i in range(oh):
+                        y = i * stride + u - pad
+                        if y < 0 or y >= h:
+                            continue
+                        dst = ph[r0, y, j_lo + q0:j_hi + q0]  # x columns j*s + v - p
+                        src = row[k0 + i * ow + j_lo:k0 + i * ow + j_hi]
+                        for j in range(dst.size):
+                            dst[j] += src[j]
+            plane = dxc[ci, ni]  # (H, W)
+            for r in range(stride):
+                for y in range(h):
+                    for q in range(wq):
+                        col = q * stride + r
+                        if col < w:
+                            plane[y, col] = ph[r, y, q]
 
 
-@njit(parallel=True, cache=True)
-def add_bias_rows(out, b):
-    """``out[f, :] += b[f]`` for out (F, M), parallel over f."""
-    for f in prange(out.shape[0]):
-        out[f] += b[f]
+@njit(nogil=True, cache=True)
+def add_bias_cols(out, b, k0, k1):
+    """``out[f, k0:k1] += b[f]`` for out (F, M)."""
+    for f in range(out.shape[0]):
+        row = out[f, k0:k1]
+        bf = b[f]
+        for k in range(row.size):
+            row[k] += bf
 
 
-@njit(parallel=True, cache=True, fastmath=True)
-def small_a_bt(a, b):
-    """``a @ b.T`` for a (M, K), b (N, K) with a small M x N result and a long K.
+@njit(nogil=True, cache=True, fastmath=True)
+def acc_a_bt(out, a, b):
+    """``out += a @ b.T`` for a (M, K), b (N, K) with a small M x N result and a long K.
 
-    OpenBLAS (0.3.31, 2 threads) takes ~1.6 s instead of ~6 ms for such products - e.g. the
-    cifar preset's conv1 weight gradient, (27 x 65536) @ (65536 x 32) - in either orientation
-    (docs/performance.md). This loop is parallel over the rows of a and walks K in chunks that
+    In round 1 OpenBLAS with two threads took ~1.6 s instead of ~6 ms for such products
+    (e.g. the cifar preset's conv1 weight gradient, 27 x 65536 times 65536 x 32) when other
+    processes kept the cores busy (docs/performance.md). This loop walks K in chunks that
     stay in cache; it only ever sees results of a few thousand entries.
     """
     m, k = a.shape
     n = b.shape[0]
-    out = np.zeros((m, n), dtype=a.dtype)
     chunk = 4096
-    for i in prange(m):
-        for k0 in range(0, k, chunk):
-            k1 = min(k0 + chunk, k)
+    for k0 in range(0, k, chunk):
+        k1 = min(k0 + chunk, k)
+        for i in range(m):
             for j in range(n):
-                acc = a.dtype.type(0)
+                acc = out.dtype.type(0)
                 for t in range(k0, k1):
                     acc += a[i, t] * b[j, t]
                 out[i, j] += acc
-    return out
 
 
-SMALL_PRODUCT = 4096  # results with at most this many entries go through small_a_bt
+_local = threading.local()
 
 
-def conv2d_forward_fast(x, W, b, stride=1, padding=0, groups=1, keep_cols=None):
+def _buffer(shape, dtype):
+    """This thread's reusable scratch array of ``shape`` (grown as needed, never shrunk)."""
+    size = int(np.prod(shape))
+    buf = getattr(_local, "buf", None)
+    if buf is None or buf.dtype != dtype or buf.size < size:
+        _local.buf = buf = np.empty(size, dtype=dtype)
+    return buf[:size].reshape(shape)
+
+
+def _chunks(job, rows, ohw, itemsize):
+    """The job's images (a, z) cut into chunks whose cols (rows, images*OH*OW) fit in
+    CHUNK_BYTES (at least one image each)."""
+    n0, n1 = job
+    per = max(1, CHUNK_BYTES // (rows * ohw * itemsize))
+    return [(a, min(a + per, n1)) for a in range(n0, n1, per)]
+
+
+def conv2d_forward_fast(x, W, b, stride=1, padding=0, groups=1):
     """Same as :func:`alexnet_np.layers.conv2d.conv2d_forward`; the output is CNHW in memory.
 
     Returns ``out (N, F, OH, OW)`` (a transposed view of a contiguous (F, N, OH, OW) array)
-    and the cache ``(x, W, stride, padding, groups, cols)``. With ``keep_cols`` (a function
-    ``(shape, dtype) -> array`` giving a buffer the caller owns) the im2col matrix is built
-    there and kept in the cache for the backward pass; otherwise it is built in the shared
-    scratch buffer and the backward pass builds it again (less memory, one more im2col).
+    and the cache ``(x, W, stride, padding, groups)``.
     """
     _check_conv(x, W, stride, padding, groups)
     W, b = as_dtype(W, x.dtype), as_dtype(b, x.dtype)
@@ -149,54 +211,69 @@ def conv2d_forward_fast(x, W, b, stride=1, padding=0, groups=1, keep_cols=None):
     fg, kk = f // groups, cg * kh * kw
     oh = conv_output_size(h, kh, stride, padding)
     ow = conv_output_size(w, kw, stride, padding)
-    m = n * oh * ow
-
-    cols = (keep_cols or scratch)((c * kh * kw, m), x.dtype)  # (C*KH*KW, N*OH*OW)
-    im2col_cnhw(cols, x.transpose(1, 0, 2, 3), kh, kw, stride, padding, oh, ow)
+    ohw = oh * ow
+    xc = x.transpose(1, 0, 2, 3)  # (C, N, H, W) view
+    w_mats = [W[g * fg:(g + 1) * fg].reshape(fg, kk) for g in range(groups)]  # (Fg, Cg*KH*KW)
     out = np.empty((f, n, oh, ow), dtype=x.dtype)  # channel-major
-    out_mat = out.reshape(f, m)  # (F, N*OH*OW)
-    for g in range(groups):
-        w_mat = W[g * fg:(g + 1) * fg].reshape(fg, kk)  # (Fg, Cg*KH*KW)
-        np.matmul(w_mat, cols[g * kk:(g + 1) * kk], out=out_mat[g * fg:(g + 1) * fg])
-    add_bias_rows(out_mat, b)
-    kept = cols if keep_cols is not None else None
-    return out.transpose(1, 0, 2, 3), (x, W, stride, padding, groups, kept)
+    out_mat = out.reshape(f, n * ohw)  # (F, N*OH*OW)
+
+    def job(images):
+        for a, z in _chunks(images, c * kh * kw, ohw, x.itemsize):
+            cols = _buffer((c * kh * kw, (z - a) * ohw), x.dtype)  # (C*KH*KW, L)
+            im2col_images(cols, xc, a, z, kh, kw, stride, padding, oh, ow)
+            for g in range(groups):
+                np.matmul(w_mats[g], cols[g * kk:(g + 1) * kk],
+                          out=out_mat[g * fg:(g + 1) * fg, a * ohw:z * ohw])
+            add_bias_cols(out_mat, b, a * ohw, z * ohw)
+
+    run_jobs(job, split(n, MAX_JOBS))
+    return out.transpose(1, 0, 2, 3), (x, W, stride, padding, groups)
 
 
 def conv2d_backward_fast(dout, cache, need_dx=True):
     """Same as :func:`alexnet_np.layers.conv2d.conv2d_backward`; ``dx`` is None when
     ``need_dx`` is False, and is CNHW in memory otherwise."""
-    x, W, stride, padding, groups, cols = cache
+    x, W, stride, padding, groups = cache
     n, c, h, w = x.shape
     f, cg, kh, kw = W.shape
     fg, kk = f // groups, cg * kh * kw
     _, _, oh, ow = dout.shape
-    m = n * oh * ow
-    dout_mat = in_order(dout, "cnhw").transpose(1, 0, 2, 3).reshape(f, m)  # (F, N*OH*OW)
+    ohw = oh * ow
+    xc = x.transpose(1, 0, 2, 3)  # (C, N, H, W) view
+    dout_mat = in_order(dout, "cnhw").transpose(1, 0, 2, 3).reshape(f, n * ohw)  # (F, N*OH*OW)
+    w_mats = [W[g * fg:(g + 1) * fg].reshape(fg, kk) for g in range(groups)]  # (Fg, Cg*KH*KW)
+    dxc = np.empty((c, n, h, w), dtype=x.dtype) if need_dx else None
 
+    def job(images):
+        dw_t = np.zeros((groups, kk, fg), dtype=x.dtype)  # this job's part of dW^T per group
+        tmp = np.empty((kk, fg), dtype=x.dtype)
+        for a, z in _chunks(images, c * kh * kw, ohw, x.itemsize):
+            cols = _buffer((c * kh * kw, (z - a) * ohw), x.dtype)  # (C*KH*KW, L)
+            im2col_images(cols, xc, a, z, kh, kw, stride, padding, oh, ow)
+            for g in range(groups):
+                cols_g = cols[g * kk:(g + 1) * kk]  # (Cg*KH*KW, L)
+                dout_g = dout_mat[g * fg:(g + 1) * fg, a * ohw:z * ohw]  # (Fg, L)
+                # dW_g^T = cols_g @ dout_g^T, not dW_g = dout_g @ cols_g^T: the same product,
+                # but OpenBLAS runs this orientation faster when L is long.
+                if kk * fg <= SMALL_PRODUCT:
+                    acc_a_bt(dw_t[g], cols_g, dout_g)
+                else:
+                    dw_t[g] += np.matmul(cols_g, dout_g.T, out=tmp)
+            if need_dx:  # cols is no longer needed: overwrite it with dcols
+                for g in range(groups):
+                    np.matmul(w_mats[g].T, dout_mat[g * fg:(g + 1) * fg, a * ohw:z * ohw],
+                              out=cols[g * kk:(g + 1) * kk])
+                col2im_images(dxc, cols, a, z, kh, kw, stride, padding, oh, ow)
+        return dw_t
+
+    parts = run_jobs(job, split(n, MAX_JOBS))
+    dw_t = parts[0]
+    for part in parts[1:]:  # in job order: the same sum whatever thread ran which job
+        dw_t += part
+    dW = np.ascontiguousarray(dw_t.transpose(0, 2, 1)).reshape(f, cg, kh, kw)
     db = dout_mat.sum(axis=1)
-    if cols is None:  # not kept by the forward pass: rebuild it (module docstring)
-        cols = scratch((c * kh * kw, m), x.dtype)
-        im2col_cnhw(cols, x.transpose(1, 0, 2, 3), kh, kw, stride, padding, oh, ow)
-    dW = np.empty_like(W)
-    for g in range(groups):
-        # dW_g^T = cols_g @ dout_g^T, not dW_g = dout_g @ cols_g^T: the same product, but
-        # OpenBLAS runs this orientation 3-10x faster when the shared dimension N*OH*OW is
-        # long (96800 for conv1 at batch 32). The transpose back is a small copy.
-        cols_g, dout_g = cols[g * kk:(g + 1) * kk], dout_mat[g * fg:(g + 1) * fg]
-        if kk * fg <= SMALL_PRODUCT:
-            dw_t = small_a_bt(cols_g, np.ascontiguousarray(dout_g))  # (Cg*KH*KW, Fg)
-        else:
-            dw_t = cols_g @ dout_g.T  # (Cg*KH*KW, Fg)
-        dW[g * fg:(g + 1) * fg] = dw_t.T.reshape(fg, cg, kh, kw)
     if not need_dx:
         return None, dW, db
-    dcols = cols  # cols is no longer needed: overwrite it with dcols (C*KH*KW, N*OH*OW)
-    for g in range(groups):
-        w_mat = W[g * fg:(g + 1) * fg].reshape(fg, kk)  # (Fg, Cg*KH*KW)
-        np.matmul(w_mat.T, dout_mat[g * fg:(g + 1) * fg], out=dcols[g * kk:(g + 1) * kk])
-    dxc = np.empty((c, n, h, w), dtype=x.dtype)
-    col2im_cnhw(dxc, dcols, kh, kw, stride, padding, oh, ow)
     return dxc.transpose(1, 0, 2, 3), dW, db
 
 
@@ -204,22 +281,12 @@ class FastConv2d(Conv2d):
     """:class:`~alexnet_np.layers.Conv2d` computed by :func:`conv2d_forward_fast`."""
 
     def forward(self, x):
-        keep = self._own_buffer if self.training else None
         out, self.cache = conv2d_forward_fast(x, self.params["W"], self.params["b"],
-                                              self.stride, self.padding, self.groups, keep)
+                                              self.stride, self.padding, self.groups)
         return out
-
-    def _own_buffer(self, shape, dtype):
-        """This layer's im2col matrix, kept from forward to backward in training (saves one
-        im2col per layer and step for ~540 MB at batch 32 on the paper preset)."""
-        buf = getattr(self, "_cols", None)
-        if buf is None or buf.shape != shape or buf.dtype != dtype:
-            self._cols = buf = np.empty(shape, dtype=dtype)
-        return buf
 
     def backward(self, dout):
         dx, dW, db = conv2d_backward_fast(dout, self.cache, need_dx=self.needs_input_grad)
         self.grads["W"] = as_dtype(dW, self.params["W"].dtype)
         self.grads["b"] = as_dtype(db, self.params["b"].dtype)
         return dx
-

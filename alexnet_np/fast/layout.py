@@ -1,4 +1,4 @@
-"""Memory layouts of the fast path, and the one scratch buffer its convolutions share.
+"""Memory layouts of the fast path.
 
 Every layer still takes and returns arrays of SHAPE (N, C, H, W), as the layer contract says.
 What the fast layers choose is the MEMORY ORDER behind that shape. A convolution computes::
@@ -18,25 +18,6 @@ is all that pooling needs; ``channels_view`` gives (B, C, P) with P contiguous, 
 """
 
 import numpy as np
-
-_SCRATCH = {}
-
-
-def scratch(shape, dtype):
-    """A reusable uninitialised array of ``shape`` (one buffer per dtype, grown as needed).
-
-    The convolutions' im2col matrices live here: the largest (conv2 at batch 32: 2400 x
-    23328 floats, 224 MB) is allocated once instead of on every call, and never kept between
-    calls, so the whole network needs one such buffer instead of one per layer. Only for
-    temporaries that no caller ever sees.
-    """
-    size = int(np.prod(shape))
-    key = np.dtype(dtype)
-    buf = _SCRATCH.get(key)
-    if buf is None or buf.size < size:
-        _SCRATCH.pop(key, None)  # let the old buffer go before the larger one is made
-        buf = _SCRATCH[key] = np.empty(size, dtype=key)
-    return buf[:size].reshape(shape)
 
 
 def order_of(a):

@@ -14,20 +14,35 @@ What makes it fast:
    holds when it has the right shape and dtype, instead of a fresh array per step, whose
    pages the kernel must map and zero each time. (``grads`` is still read afresh: replace
    the array and the next step writes into the new one.)
+3. Each product is cut into ranges of output rows (forward, dW) or input columns (dx) that
+   the worker threads of ``threads.py`` compute with a single-threaded BLAS, like the
+   convolutions: OpenBLAS's own thread pool is never woken, so it never spins against the
+   workers of the next layer.
 """
 
 import numpy as np
 
 from ..layers.base import as_dtype
 from ..layers.linear import Linear, check_linear_input
+from .threads import run_jobs, split
+
+PARALLEL_SIZE = 1 << 16  # smaller weight matrices: one job
+
+
+def _parts(W):
+    """Jobs for a product with W: ranges of 4 for large layers, one for small ones."""
+    return 4 if W.size >= PARALLEL_SIZE else 1
 
 
 def linear_forward_fast(x, W, b):
     """Same as :func:`alexnet_np.layers.linear.linear_forward`. Returns ``(out, cache)``."""
     check_linear_input(x, W)
     W, b = as_dtype(W, x.dtype), as_dtype(b, x.dtype)
+    out_t = np.empty((W.shape[0], x.shape[0]), dtype=x.dtype)  # (out, N)
+    run_jobs(lambda r: np.matmul(W[r[0]:r[1]], x.T, out=out_t[r[0]:r[1]]),
+             split(W.shape[0], _parts(W)))
     out = np.empty((x.shape[0], W.shape[0]), dtype=x.dtype)  # (N, out)
-    np.add((W @ x.T).T, b, out=out)  # (out, N) product, transposed back as it is added
+    np.add(out_t.T, b, out=out)  # transposed back as the bias is added
     return out, (x, W)
 
 
@@ -35,8 +50,13 @@ def linear_backward_fast(dout, cache, dW_out=None):
     """Same as :func:`alexnet_np.layers.linear.linear_backward`; ``dW`` goes into ``dW_out``
     when given (shape (out, in), dtype of dout, C-contiguous)."""
     x, W = cache
-    dx = dout @ W  # (N, in)
-    dW = np.matmul(dout.T, x, out=dW_out)  # (out, in)
+    n_out, n_in = W.shape
+    dx = np.empty((x.shape[0], n_in), dtype=dout.dtype)  # (N, in) = dout @ W, by columns
+    run_jobs(lambda r: np.matmul(dout, W[:, r[0]:r[1]], out=dx[:, r[0]:r[1]]),
+             split(n_in, _parts(W)))
+    dW = np.empty((n_out, n_in), dtype=dout.dtype) if dW_out is None else dW_out
+    run_jobs(lambda r: np.matmul(dout[:, r[0]:r[1]].T, x, out=dW[r[0]:r[1]]),  # by rows
+             split(n_out, _parts(W)))
     db = dout.sum(axis=0)  # (out,)
     return dx, dW, db
 

@@ -8,23 +8,26 @@ wins; see its docstring). What makes it fast:
 2. Backward scatters each output's gradient to its winner within one (H, W) plane per thread:
    overlapping windows accumulate (``+=``) without ``np.add.at`` and without races, in one pass
    instead of the reference's KH*KW masked slice-adds over the whole batch.
-3. Parallel over planes; works on NCHW and CNHW memory alike (``layout.planes``) and keeps the
-   order it is given, so the gradient has the memory order of the activation it belongs to.
+3. Parallel over planes (jobs on the workers of ``threads.py``); works on NCHW and CNHW memory
+   alike (``layout.planes``) and keeps the order it is given, so the gradient has the memory
+   order of the activation it belongs to.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ..layers.im2col import conv_output_size
 from ..layers.maxpool2d import MaxPool2d, _check_pool
 from .layout import empty, in_order, order_of, planes
+from .threads import run_jobs, split
 
 
-@njit(parallel=True, cache=True)
-def maxpool_forward_kernel(out, arg, x, k, stride):
-    """out, arg (B, OH, OW); x (B, H, W). ``arg`` = u*k + v of the first maximum."""
-    nb, oh, ow = out.shape
-    for b in prange(nb):
+@njit(nogil=True, cache=True)
+def maxpool_forward_kernel(out, arg, x, b0, b1, k, stride):
+    """out, arg (B, OH, OW); x (B, H, W). ``arg`` = u*k + v of the first maximum. Planes
+    b0 <= b < b1."""
+    _, oh, ow = out.shape
+    for b in range(b0, b1):
         for i in range(oh):
             for j in range(ow):
                 y0, x0 = i * stride, j * stride
@@ -40,11 +43,12 @@ def maxpool_forward_kernel(out, arg, x, k, stride):
                 arg[b, i, j] = best_at
 
 
-@njit(parallel=True, cache=True)
-def maxpool_backward_kernel(dx, dout, arg, k, stride):
-    """dx (B, H, W), written; dout, arg (B, OH, OW). ``dx[winner] += dout`` per window."""
-    nb, oh, ow = dout.shape
-    for b in prange(nb):
+@njit(nogil=True, cache=True)
+def maxpool_backward_kernel(dx, dout, arg, b0, b1, k, stride):
+    """dx (B, H, W), written; dout, arg (B, OH, OW). ``dx[winner] += dout`` per window.
+    Planes b0 <= b < b1."""
+    _, oh, ow = dout.shape
+    for b in range(b0, b1):
         dx[b] = 0
         for i in range(oh):
             for j in range(ow):
@@ -64,7 +68,9 @@ def maxpool2d_forward_fast(x, kernel_size=3, stride=2):
     out = empty((n, c, oh, ow), x.dtype, order)
     arg_dtype = np.uint8 if kernel_size * kernel_size <= 256 else np.int32
     arg = empty((n, c, oh, ow), arg_dtype, order)
-    maxpool_forward_kernel(planes(out), planes(arg), planes(x), kernel_size, stride)
+    out_p, arg_p, x_p = planes(out), planes(arg), planes(x)  # (N*C, ...) planes
+    run_jobs(lambda r: maxpool_forward_kernel(out_p, arg_p, x_p, r[0], r[1], kernel_size,
+                                              stride), split(len(x_p)))
     return out, (x.shape, x.dtype, arg, kernel_size, stride, order)
 
 
@@ -74,7 +80,9 @@ def maxpool2d_backward_fast(dout, cache):
     x_shape, dtype, arg, kernel_size, stride, order = cache
     dout = in_order(dout, order)
     dx = empty(x_shape, dout.dtype, order)
-    maxpool_backward_kernel(planes(dx), planes(dout), planes(arg), kernel_size, stride)
+    dx_p, dout_p, arg_p = planes(dx), planes(dout), planes(arg)  # (N*C, ...) planes
+    run_jobs(lambda r: maxpool_backward_kernel(dx_p, dout_p, arg_p, r[0], r[1], kernel_size,
+                                               stride), split(len(dx_p)))
     return dx
 
 

@@ -6,22 +6,35 @@ The reference ``SGD.step`` writes the update as four NumPy statements::
 
 which read and write the 61 M parameters' arrays about ten times and allocate two temporaries
 as large as fc6's weights (151 MB) on every step. :func:`sgd_update` does the same arithmetic
-in one parallel pass: each element reads w, v, g once and writes v, w once.
+in one parallel pass (jobs on the workers of ``threads.py``): each element reads w, v, g once
+and writes v, w once.
 """
 
-from numba import njit, prange
+from numba import njit
 
 from ..optim import SGD
+from .threads import run_jobs, split
+
+PARALLEL_SIZE = 1 << 16  # smaller parameters are updated in one job
 
 
-@njit(parallel=True, cache=True)
-def sgd_update(w, v, g, lr, m, wd):
-    """In place, elementwise on flat arrays: ``v <- m v - wd lr w - lr g``; ``w <- w + v``."""
+@njit(nogil=True, cache=True)
+def sgd_update(w, v, g, i0, i1, lr, m, wd):
+    """In place, elementwise on flat arrays: ``v <- m v - wd lr w - lr g``; ``w <- w + v``,
+    for the elements i0 <= i < i1."""
     wd_lr = wd * lr
-    for i in prange(w.size):
+    for i in range(i0, i1):
         vi = m * v[i] - wd_lr * w[i] - lr * g[i]
         v[i] = vi
         w[i] += vi
+
+
+def sgd_update_parallel(w, v, g, lr, m, wd):
+    """:func:`sgd_update` on flat arrays, in ranges spread over the workers."""
+    t = w.dtype.type
+    parts = 8 if w.size >= PARALLEL_SIZE else 1
+    run_jobs(lambda r: sgd_update(w, v, g, r[0], r[1], t(lr), t(m), t(wd)),
+             split(w.size, parts))
 
 
 class FastSGD(SGD):
@@ -34,8 +47,7 @@ class FastSGD(SGD):
             v, g = self.velocity[name], grads[name]
             if (w.flags.c_contiguous and v.flags.c_contiguous and g.flags.c_contiguous
                     and w.dtype == v.dtype == g.dtype and w.shape == g.shape):
-                t = w.dtype.type
-                sgd_update(w.reshape(-1), v.reshape(-1), g.reshape(-1), t(lr), t(m), t(wd))
+                sgd_update_parallel(w.reshape(-1), v.reshape(-1), g.reshape(-1), lr, m, wd)
             else:  # unusual arrays: the reference statements
                 v *= m
                 v -= (wd * lr) * w

@@ -12,6 +12,14 @@ count, and our steps and PyTorch's are timed alternately in the same process, so
 neighbour slows both alike. PyTorch is never a dependency: it is imported only here, only when
 asked for.
 
+Against what the machine can do: ``sgemm_gflops`` times a 2048^3 float32 matrix product in
+this process (NumPy's BLAS, its default threads) once per step, between the steps (median
+over the steps), and each convolution and fully connected layer's row reports the rate its
+forward and backward passes reach (their multiply-adds from
+``AlexNet.summary_rows``, 2 FLOP each; backward counts dW and, where computed, dx) as a
+fraction of that rate. ``blas_info`` names the BLAS library and the kernel it chose (via
+threadpoolctl, when installed): the OPENBLAS_CORETYPE variable, for one, changes it.
+
 Peak memory is the resident-set high-water mark (``VmHWM``), reset after the network is built
 (so it counts training: weights, gradients, momentum, activations, buffers, and the libraries).
 Ours is read in this process before PyTorch is imported; PyTorch's is measured in a child
@@ -27,10 +35,12 @@ import subprocess
 import sys
 import time
 
+import numba
 import numpy as np
 
 from .. import layers
 from ..fast.sgd import FastSGD
+from ..fast.threads import workers
 from ..model import build_model
 from ..optim import SGD
 
@@ -74,6 +84,45 @@ def blas_info():
         return None
     return [{k: d.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
             for d in threadpool_info() if d.get("user_api") == "blas"]
+
+
+def numba_info():
+    """The worker threads of the fast layers (``fast/threads.py``: they run the serial Numba
+    loops and BLAS products), and Numba's threading layer: "none" while no ``parallel=True``
+    kernel has run (the fast layers have none, so none is started)."""
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run yet
+        layer = "none"
+    return {"threading_layer": layer, "workers": workers()}
+
+
+def sgemm_operands(n=2048, seed=0):
+    """Two random float32 (n, n) matrices and an output array for :func:`sgemm_gflops`."""
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((n, n), dtype=np.float32),
+            rng.standard_normal((n, n), dtype=np.float32), np.empty((n, n), dtype=np.float32))
+
+
+def sgemm_gflops(a, b, out):
+    """The rate of one timed ``a @ b`` (2 n^3 FLOP) in GFLOP/s: NumPy's BLAS, its own
+    threads. The bench times one per step, between our steps and PyTorch's, so that the rate
+    it divides by was measured under the same load as the layers."""
+    t0 = time.perf_counter()
+    np.matmul(a, b, out=out)
+    return 2 * a.shape[0] * a.shape[1] * b.shape[1] / (time.perf_counter() - t0) / 1e9
+
+
+def layer_flops(model, batch_size):
+    """``{name: (forward FLOP, backward FLOP)}`` of the convolution and fully connected
+    layers: 2 FLOP per multiply-add; backward = dW, plus dx where the layer computes it."""
+    flops = {}
+    for name, _, _, _, macs in model.summary_rows():
+        if macs:
+            fwd = 2 * macs * batch_size
+            needs_dx = getattr(model[name], "needs_input_grad", True)
+            flops[name] = (fwd, fwd * (2 if needs_dx else 1))
+    return flops
 
 
 def make_batch(cfg, batch_size, seed=0, dtype=np.float32):
@@ -220,7 +269,10 @@ def run_bench(arch="paper", batch_size=32, steps=5, warmup=2, compare_torch=Fals
     Keys: ``arch``, ``batch_size``, ``steps``, ``path`` ("fast" or "reference"), ``threads``,
     ``train_images_per_s``, ``infer_images_per_s``, ``peak_rss_mb``, ``train_step_s``,
     ``infer_s``, ``layers`` (per layer: ``name``, ``forward_ms``, ``backward_ms``,
-    ``share`` of the training step), ``other_ms`` (loss and SGD update), ``blas``; with
+    ``share`` of the training step; conv and linear layers also ``forward_gflop``,
+    ``backward_gflop``, ``forward_of_sgemm``, ``backward_of_sgemm``), ``other_ms`` (loss and
+    SGD update), ``blas``, ``numba``, ``sgemm_gflops`` (median of :func:`sgemm_gflops` over
+    the steps); with
     ``compare_torch`` also ``torch_train_images_per_s``, ``torch_infer_images_per_s``,
     ``torch_peak_rss_mb``, ``ratio`` (ours / PyTorch, training), ``infer_ratio`` and
     ``memory_ratio``.
@@ -254,8 +306,11 @@ def run_bench(arch="paper", batch_size=32, steps=5, warmup=2, compare_torch=Fals
             runner.train_step()
             runner.infer()
 
+    gemm = sgemm_operands()
+    sgemm_gflops(*gemm)  # untimed: BLAS starts its threads and touches the arrays
     timer = LayerTimer(model)
     train_t, infer_t, torch_train_t, torch_infer_t, per_layer = [], [], [], [], []
+    gemm_rates = []
     try:
         for i in range(steps):
             timer.reset()
@@ -266,6 +321,7 @@ def run_bench(arch="paper", batch_size=32, steps=5, warmup=2, compare_torch=Fals
             t0 = time.perf_counter()
             ours_infer()
             infer_t.append(time.perf_counter() - t0)
+            gemm_rates.append(sgemm_gflops(*gemm))
             if runner:
                 t0 = time.perf_counter()
                 runner.train_step()
@@ -279,12 +335,19 @@ def run_bench(arch="paper", batch_size=32, steps=5, warmup=2, compare_torch=Fals
         timer.remove()
 
     step_s = statistics.median(train_t)
+    gemm_gflops = statistics.median(gemm_rates)
+    flops = layer_flops(model, batch_size)
     layers = []
     for name, _ in model.layers:
         fwd = statistics.median(p[name][0] for p in per_layer)
         bwd = statistics.median(p[name][1] for p in per_layer)
-        layers.append({"name": name, "forward_ms": fwd * 1e3, "backward_ms": bwd * 1e3,
-                       "share": (fwd + bwd) / step_s})
+        row = {"name": name, "forward_ms": fwd * 1e3, "backward_ms": bwd * 1e3,
+               "share": (fwd + bwd) / step_s}
+        if name in flops:  # the fraction of the measured sgemm rate each pass reaches
+            row["forward_gflop"], row["backward_gflop"] = (f / 1e9 for f in flops[name])
+            row["forward_of_sgemm"] = row["forward_gflop"] / fwd / gemm_gflops
+            row["backward_of_sgemm"] = row["backward_gflop"] / bwd / gemm_gflops
+        layers.append(row)
     layer_sum = sum(row["forward_ms"] + row["backward_ms"] for row in layers) / 1e3
     result = {
         "arch": arch, "batch_size": batch_size, "steps": steps,
@@ -294,7 +357,7 @@ def run_bench(arch="paper", batch_size=32, steps=5, warmup=2, compare_torch=Fals
         "peak_rss_mb": ours_peak if runner else peak_rss_mb(),
         "train_step_s": step_s, "infer_s": statistics.median(infer_t),
         "layers": layers, "other_ms": max(step_s - layer_sum, 0.0) * 1e3,
-        "blas": blas_info(),
+        "blas": blas_info(), "numba": numba_info(), "sgemm_gflops": gemm_gflops,
     }
     if runner:
         t_train, t_infer = statistics.median(torch_train_t), statistics.median(torch_infer_t)
@@ -316,15 +379,26 @@ def format_report(r):
         lines.append("BLAS: " + ", ".join(f"{b['internal_api']} {b['version']} "
                                           f"{b['architecture']} x{b['num_threads']}"
                                           for b in r["blas"]))
+    if r.get("numba"):
+        lines.append(f"fast layers: {r['numba']['workers']} worker threads (BLAS on one thread "
+                     f"each while they run); Numba threading layer: "
+                     f"{r['numba']['threading_layer']}")
+    if r.get("sgemm_gflops"):
+        lines.append(f"sgemm: {r['sgemm_gflops']:.0f} GFLOP/s measured in this process "
+                     "(2048^3 float32 product, one per step, median)")
     lines += [f"training   {r['train_images_per_s']:8.1f} images/s  "
               f"({r['train_step_s'] * 1e3:.0f} ms per step)",
               f"inference  {r['infer_images_per_s']:8.1f} images/s  "
               f"({r['infer_s'] * 1e3:.0f} ms per batch)",
               f"peak memory {r['peak_rss_mb']:7.0f} MiB (RSS high-water)", "",
-              f"{'layer':<10}{'forward ms':>12}{'backward ms':>13}{'share':>8}"]
+              f"{'layer':<10}{'forward ms':>12}{'backward ms':>13}{'share':>8}"
+              f"{'fwd/sgemm':>11}{'bwd/sgemm':>11}"]
     for row in r["layers"]:
-        lines.append(f"{row['name']:<10}{row['forward_ms']:12.1f}{row['backward_ms']:13.1f}"
-                     f"{row['share']:8.1%}")
+        line = (f"{row['name']:<10}{row['forward_ms']:12.1f}{row['backward_ms']:13.1f}"
+                f"{row['share']:8.1%}")
+        if "forward_of_sgemm" in row:
+            line += f"{row['forward_of_sgemm']:11.0%}{row['backward_of_sgemm']:11.0%}"
+        lines.append(line)
     other_share = r["other_ms"] / (r["train_step_s"] * 1e3)
     lines.append(f"{'loss+SGD':<10}{r['other_ms']:25.1f}{other_share:8.1%}")
     if "ratio" in r:
