@@ -47,7 +47,7 @@ class TrainSettings:
 
     data: str = "synthetic"  # "synthetic" or a path to an image folder or CIFAR-10 folder
     arch: str = "cifar"  # a preset from model.PRESETS
-    epochs: int = 10
+    epochs: int = 20  # the default run: about 3 minutes on two cores (docs/training.md)
     batch_size: int = 64  # the paper: 128
     lr: float = 0.02  # the paper starts at 0.01; the small default run needs fewer steps
     momentum: float = 0.9
