@@ -68,7 +68,10 @@ def run_seed(args, ds, seed, torch, log=print):
     s = TrainSettings(batch_size=args.batch_size, warmup_steps=args.warmup,
                       dropout_ramp_steps=args.dropout_ramp)
     warm, ramp = warmup_steps(s, ds), dropout_ramp(s, ds)
-    schedule = make_schedule("step", args.lr, 10**9, warmup_steps=warm)  # constant after it
+    if args.schedule == "constant":
+        schedule = make_schedule("step", args.lr, 10**9, warmup_steps=warm)
+    else:  # per epoch: lr (1 + cos(pi e / epochs)) / 2 for epoch e = 0, 1, ...
+        schedule = make_schedule("cosine", args.lr, args.epochs, warmup_steps=warm)
     stepper = NumpyStepper(model, ours)
     torch.manual_seed(seed)
     rng = np.random.default_rng([seed, 1])  # the training loop's data generator
@@ -117,6 +120,7 @@ def run_seed(args, ds, seed, torch, log=print):
                         f"{diff.max():.2e} (mean loss {np.mean(loss_ours):.4f})")
                     return [{"step": i + 1, "ours_loss": a, "torch_loss": b}
                             for i, (a, b) in enumerate(zip(loss_ours, loss_theirs, strict=True))]
+        schedule.step()  # the next epoch's rate (both sides read it through lr_at)
         ev = evaluate(stepper, ds, batch_size=256, scale=cfg.input_scale)
         row = {"seed": seed, "epoch": epoch, "step": step,
                "ours_loss": float(np.mean(loss_ours)), "torch_loss": float(np.mean(loss_theirs)),
@@ -153,6 +157,10 @@ def main(argv=None):
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=0.02)
+    p.add_argument("--schedule", choices=["constant", "cosine"], default="cosine",
+                   help="constant after the warm-up, or cosine per epoch (`train --schedule "
+                        "cosine`): the last epoch at a low rate, so the final error is not a "
+                        "snapshot of noisy SGD")
     p.add_argument("--warmup", type=int, default=10, help="linear warm-up steps (both sides)")
     p.add_argument("--dropout-ramp", type=int, default=80, help="dropout ramp steps (both)")
     p.add_argument("--augment", action="store_true",
@@ -185,7 +193,8 @@ def main(argv=None):
                        synthetic_val=args.val_size, verbose=False)
     except UserError as err:
         sys.exit(str(err))
-    print(f"{args.arch} on {ds.summary()}; batch {args.batch_size}, lr {args.lr}, warm-up "
+    print(f"{args.arch} on {ds.summary()}; batch {args.batch_size}, lr {args.lr} "
+          f"({args.schedule}), warm-up "
           f"{args.warmup}, dropout ramp {args.dropout_ramp}, input scale "
           f"{probe.input_scale:g}, {'crops + PCA colour' if args.augment else 'no augmentation'}"
           f", seeds {seeds}", flush=True)
