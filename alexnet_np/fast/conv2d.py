@@ -61,7 +61,7 @@ def _valid_range(v, stride, pad, size, n_out):
 _valid_range_nb = njit(cache=True)(_valid_range)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def split_phases(ph, plane, stride):
     """``ph[r, y, q] = plane[y, q*stride + r]`` (0 past the right edge): the columns of an
     (H, W) plane sorted by their remainder mod the stride, so that the input columns
@@ -74,7 +74,7 @@ def split_phases(ph, plane, stride):
                 ph[r, y, q] = plane[y, col] if col < w else 0
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def im2col_images(cols, xc, n0, n1, kh, kw, stride, pad, oh, ow):
     """``cols[(c, u, v), (n - n0, i, j)] = x[n, c, i*s + u - p, j*s + v - p]`` (0 outside),
     for the images n0 <= n < n1.
@@ -112,7 +112,7 @@ def im2col_images(cols, xc, n0, n1, kh, kw, stride, pad, oh, ow):
                             row[base + j] = 0
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def col2im_images(dxc, dcols, n0, n1, kh, kw, stride, pad, oh, ow):
     """The adjoint of :func:`im2col_images`: ``dx[n, c, y, x] = sum of dcols[(c, u, v),
     (n - n0, i, j)]`` over all (u, v, i, j) with ``i*s + u - p = y`` and ``j*s + v - p = x``.
@@ -150,7 +150,7 @@ def col2im_images(dxc, dcols, n0, n1, kh, kw, stride, pad, oh, ow):
                             plane[y, col] = ph[r, y, q]
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def add_bias_cols(out, b, k0, k1):
     """``out[f, k0:k1] += b[f]`` for out (F, M)."""
     for f in range(out.shape[0]):

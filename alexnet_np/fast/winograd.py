@@ -59,7 +59,7 @@ def transform_filters(W):
     return U
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def filter_transform(U, W, f0, f1):
     """``U[:, f, c] = G W[f, c] G^T`` (flattened) for f0 <= f < f1; U (16, F, Cg),
     W (F, Cg, 3, 3)."""
@@ -80,7 +80,7 @@ def filter_transform(U, W, f0, f1):
                 U[4 * a + 3, fi, ci] = r[a, 2]
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def input_transform(v, xc, n0, n1, pad, th, tw):
     """``v[k, c, t] = (B^T d B)[k]`` for the 4x4 patch d of tile t of image n0 <= n < n1,
     channel c (0 outside the input). v (16, C, T), T = (n1 - n0)*th*tw; xc (C, N, H, W).
@@ -121,7 +121,7 @@ def input_transform(v, xc, n0, n1, pad, th, tw):
                         v[4 * a + 3, ci, t0 + tj] = r[a, 2 * tj + 1] - r[a, 2 * tj + 3]
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def output_transform(out, m, b, n0, n1, th, tw):
     """``out[f, n, 2ti:2ti+2, 2tj:2tj+2] = A^T M[., f, t] A + b[f]`` for images
     n0 <= n < n1 (tiles past the edge cropped). out (F, N, OH, OW); m (16, F, T)."""
