@@ -20,9 +20,9 @@ from alexnet_np.fast import (
     lrn_forward_fast,
     maxpool2d_backward_fast,
     maxpool2d_forward_fast,
+    winograd,
 )
 from alexnet_np.fast import conv2d as fast_conv2d
-from alexnet_np.fast import winograd
 from alexnet_np.fast.layout import order_of
 from alexnet_np.layers import (
     Conv2d,
