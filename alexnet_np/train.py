@@ -35,7 +35,7 @@ from .data import BatchLoader, load_dataset
 from .data import ten_crop as ten_crop_views
 from .errors import UserError
 from .fileio import RunLock, remove_quietly, tmp_name, write_error
-from .layers import softmax
+from .layers import Dropout, softmax
 from .model import AlexNet, config_from_dict, config_to_dict, get_config
 from .optim import SGD, make_schedule
 from .tools.progress import Progress
@@ -53,7 +53,9 @@ class TrainSettings:
     momentum: float = 0.9
     weight_decay: float = 0.0005
     schedule: str = "plateau"  # plateau (the paper), step, cosine
-    warmup_steps: int = 50  # linear lr warm-up over the first steps, at most one epoch (Warmup)
+    warmup_steps: int = 10  # linear lr warm-up over the first steps, at most one epoch (Warmup)
+    dropout_ramp_steps: int = 80  # dropout p rises linearly from 0 over these steps (one epoch
+    #                                at most; 0 = the config's p from the first step, the paper)
     seed: int = 0
     device: str = "cpu"  # cpu or cuda
     out: str = "runs/default"  # the run folder
@@ -75,6 +77,42 @@ def warmup_steps(settings, dataset):
     """The warm-up length: ``settings.warmup_steps``, but never longer than the first epoch."""
     per_epoch = max(1, len(dataset.train_labels) // settings.batch_size)
     return min(settings.warmup_steps, per_epoch)
+
+
+def dropout_ramp(settings, dataset):
+    """The dropout ramp length: ``settings.dropout_ramp_steps``, at most the first epoch."""
+    per_epoch = max(1, len(dataset.train_labels) // settings.batch_size)
+    return min(settings.dropout_ramp_steps, per_epoch)
+
+
+def set_dropout(model, step, ramp):
+    """Dropout rate for 0-based step ``step``: ``p * min(1, step / ramp)`` (the config's p
+    from the start when ``ramp`` is 0). Not in the paper: at the start dropout only adds noise
+    to features that carry no class yet; docs/training.md shows the plateau it lengthens."""
+    p = model.cfg.dropout * (min(1.0, step / ramp) if ramp > 0 else 1.0)
+    for _, layer in model.layers:
+        if isinstance(layer, Dropout):
+            layer.p = p
+
+
+CALIBRATION_IMAGES = 256
+
+
+def calibrate_from_data(model, dataset, log=None):
+    """``AlexNet.calibrate_init`` on the first ``CALIBRATION_IMAGES`` training images (centre
+    crop, no augmentation, stored order: the data order of the run is not touched), when the
+    configuration asks for it (``init_calibrate`` with the "kaiming" init). Fresh runs only."""
+    cfg = model.cfg
+    if cfg.init != "kaiming" or not cfg.init_calibrate:
+        return False
+    loader = BatchLoader(dataset, split="train", batch_size=CALIBRATION_IMAGES,
+                         crop_size=cfg.input_size, train=False, scale=cfg.input_scale,
+                         prefetch=False)
+    x, _ = next(iter(loader))
+    model.calibrate_init(x)
+    if log is not None:
+        log(f"init: Kaiming, calibrated on {len(x)} training images (init_calibrate)")
+    return True
 
 
 class TrainingDiverged(UserError):
@@ -213,7 +251,8 @@ CHANGEABLE_ON_RESUME = ("epochs", "lr", "max_steps", "log_every", "progress", "o
 # The command-line flag of a settings field, where it is not --field-name.
 FLAGS = {"synthetic_train": "--train-size", "synthetic_val": "--val-size", "flip": "--no-flip",
          "random_crop": "--no-crop", "pca_color": "--no-pca", "progress": "--quiet",
-         "fast": "--reference-layers", "model_overrides": "the model switches"}
+         "fast": "--reference-layers", "model_overrides": "the model switches",
+         "dropout_ramp_steps": "--dropout-ramp"}
 
 
 def flag(name):
@@ -244,6 +283,8 @@ def check_settings(s):
          s.seed)
     need(_is_int(s.max_steps) and s.max_steps >= 0, "max_steps", "0 (no limit) or positive",
          s.max_steps)
+    need(_is_int(s.dropout_ramp_steps) and s.dropout_ramp_steps >= 0, "dropout_ramp_steps",
+         "0 (none) or positive", s.dropout_ramp_steps)
     need(_is_int(s.log_every) and s.log_every >= 1, "log_every", "at least 1", s.log_every)
     for name in ("synthetic_train", "synthetic_val"):
         need(_is_int(getattr(s, name)) and getattr(s, name) >= 1, name, "at least 1",
@@ -388,6 +429,7 @@ def restore_or_start(s, dataset=None, log=print):
         log(f"training '{mcfg.name}' ({model.num_params():,} parameters) on {dataset.name} "
             f"({len(dataset.train_labels):,} train / {len(dataset.val_labels):,} val images, "
             f"{len(dataset.classes)} classes) for {s.epochs} epochs on {s.device}")
+        calibrate_from_data(model, dataset, log if s.progress else None)
     run.stepper = make_stepper(model, run.optimizer, s.device, seed=s.seed, start_step=run.step)
     if s.device == "cuda":  # the simulator: say how long validation will take
         from .cuda.common import simulator_note
@@ -496,9 +538,12 @@ def train_one_epoch(run):
     runlog = RunLog(run.metrics_path)
     losses = run.epoch_losses
     batches = loader.batches(start=run.batches_done)
+    ramp = dropout_ramp(s, run.dataset)
     try:
         for x, y in batches:
             run.optimizer.lr = run.schedule.lr_at(run.step)  # the schedule's, less in warm-up
+            if run.step <= ramp:
+                set_dropout(run.model, run.step, ramp)
             loss = run.stepper.train_step(x, y)
             run.step += 1
             run.batches_done += 1

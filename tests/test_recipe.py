@@ -1,4 +1,5 @@
-"""The small presets' training recipe: small fc8 init, warm-up cap, data-aware flip default."""
+"""The small presets' training recipe: small fc8 init, calibrated init, warm-up and dropout
+ramp caps, data-aware flip default."""
 
 import math
 
@@ -35,3 +36,59 @@ def test_flip_default_depends_on_the_data():
     assert default_flip("synthetic")[0] is False
     on, note = default_flip("/data/my_digits")
     assert on is True and "--no-flip" in note
+
+
+def test_calibrated_init_gives_zero_mean_rows_and_unit_std_units():
+    from alexnet_np.model import PRESETS
+    x = np.random.default_rng(1).standard_normal((64, 3, 15, 15)).astype(np.float32)
+    model = build_model("micro", num_classes=10, seed=0, fast=False)
+    fc8_before = model.params["fc8.W"].copy()
+    model.calibrate_init(x)
+    model.eval()
+    h = x
+    for name, layer in model.layers:
+        if "W" in layer.params and name != "fc8":
+            rows = layer.params["W"].reshape(layer.params["W"].shape[0], -1)
+            assert np.abs(rows.mean(axis=1)).max() < 1e-5, name
+            out = layer.forward(h)
+            std = out.std(axis=(0, 2, 3) if out.ndim == 4 else 0)
+            assert np.allclose(std, 1.0, atol=1e-3), name
+        h = layer.forward(h)
+    assert np.array_equal(model.params["fc8.W"], fc8_before)  # fc8 keeps its small draw
+    assert PRESETS["paper"].init_calibrate is False
+    assert all(PRESETS[a].init_calibrate for a in ("tiny", "cifar", "micro"))
+
+
+def test_calibration_only_for_calibrated_kaiming_and_uses_no_data_rng():
+    from alexnet_np.data import load_dataset
+    from alexnet_np.train import calibrate_from_data
+    ds = load_dataset("synthetic", 18, synthetic_train=300, synthetic_val=20, verbose=False)
+    plain = build_model("micro", num_classes=10, seed=0, fast=False, init_calibrate=False)
+    before = {k: v.copy() for k, v in plain.params.items()}
+    assert calibrate_from_data(plain, ds) is False
+    assert all(np.array_equal(before[k], v) for k, v in plain.params.items())
+    paper = build_model("micro", num_classes=10, seed=0, fast=False, init="paper")
+    assert calibrate_from_data(paper, ds) is False
+    a = build_model("micro", num_classes=10, seed=0, fast=False)
+    b = build_model("micro", num_classes=10, seed=0, fast=False)
+    assert calibrate_from_data(a, ds) and calibrate_from_data(b, ds)
+    assert all(np.array_equal(a.params[k], b.params[k]) for k in a.params)  # deterministic
+    assert not np.array_equal(a.params["conv2.W"], before["conv2.W"])
+
+
+def test_dropout_ramps_from_zero_to_p_within_the_first_epoch():
+    from alexnet_np.layers import Dropout
+    from alexnet_np.train import dropout_ramp, set_dropout
+
+    class DS:
+        train_labels = np.zeros(100)
+    assert dropout_ramp(TrainSettings(batch_size=10, dropout_ramp_steps=80), DS) == 10
+    assert dropout_ramp(TrainSettings(batch_size=10, dropout_ramp_steps=0), DS) == 0
+    model = build_model("micro", num_classes=10, seed=0, fast=False)
+    drops = [layer for _, layer in model.layers if isinstance(layer, Dropout)]
+    assert drops
+    for step, want in ((0, 0.0), (5, 0.25), (10, 0.5), (50, 0.5)):
+        set_dropout(model, step, 10)
+        assert all(abs(d.p - want) < 1e-12 for d in drops)
+    set_dropout(model, 0, 0)  # no ramp: the config's p from the first step
+    assert all(d.p == 0.5 for d in drops)

@@ -21,6 +21,9 @@ def add_model_switches(p):
                    help="one tower: conv2/4/5 see all input channels (no two-GPU split)")
     g.add_argument("--init", choices=["paper", "kaiming"], default=None,
                    help="weight initialisation (paper: N(0, 0.01), some biases 1)")
+    g.add_argument("--no-calibrate", action="store_true",
+                   help="plain Kaiming draws: skip the small presets' calibration of the "
+                        "initial weights on a batch of training images (docs/training.md)")
     g.add_argument("--input-variant", choices=["227", "224-ceil", "224-pad2"], default=None,
                    help="how the 224 vs 227 puzzle is solved (paper preset)")
 
@@ -43,6 +46,8 @@ def model_overrides(args):
         o["grouped"] = False
     if getattr(args, "init", None):
         o["init"] = args.init
+    if getattr(args, "no_calibrate", False):
+        o["init_calibrate"] = False
     if getattr(args, "input_variant", None):
         o["input_variant"] = args.input_variant
     return o

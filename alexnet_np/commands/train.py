@@ -44,6 +44,11 @@ def add_parser(sub):
                    default=D.warmup_steps, metavar="STEPS",
                    help=f"linear learning-rate warm-up over the first STEPS steps (default "
                         f"{D.warmup_steps}; 0 = none, as in the paper; docs/training.md)")
+    p.add_argument("--dropout-ramp", dest="dropout_ramp_steps", type=nonnegative_int,
+                   default=D.dropout_ramp_steps, metavar="STEPS",
+                   help=f"dropout rises linearly from 0 to its p over the first STEPS steps "
+                        f"(default {D.dropout_ramp_steps}, at most one epoch; 0 = full p from "
+                        f"the start, as in the paper)")
     p.add_argument("--seed", type=nonnegative_int, default=D.seed,
                    help="seed for init, data order, "
                    "augmentation and dropout")

@@ -74,6 +74,10 @@ def add_parser(sub):
     h.add_argument("--lr", type=float, default=d.lr, help=f"learning rate (default {d.lr})")
     h.add_argument("--warmup", type=int, default=d.warmup_steps, metavar="STEPS",
                    help=f"linear warm-up steps (default {d.warmup_steps})")
+    h.add_argument("--dropout-ramp", type=int, default=d.dropout_ramp_steps, metavar="STEPS",
+                   help=f"dropout ramp steps (default {d.dropout_ramp_steps})")
+    h.add_argument("--no-calibrate", action="store_true",
+                   help="plain Kaiming draws (no calibration on training images)")
     h.add_argument("--batch-size", type=positive_int, default=d.batch_size)
     h.add_argument("--steps", type=positive_int, default=300, help="SGD steps (default 300)")
     h.add_argument("--seed", type=int, default=d.seed)
@@ -196,8 +200,11 @@ def run_health(args):
     check_output_file(args.out)
     overrides = {k: v for k, v in (("init", args.init), ("activation", args.activation),
                                    ("input_scale", args.input_scale)) if v is not None}
+    if args.no_calibrate:
+        overrides["init_calibrate"] = False
     settings = TrainSettings(data=args.data, arch=args.arch, lr=args.lr,
                              warmup_steps=args.warmup, batch_size=args.batch_size,
+                             dropout_ramp_steps=args.dropout_ramp,
                              seed=args.seed, model_overrides=overrides,
                              flip=not args.no_flip and default_flip(args.data)[0])
     record = health_run(settings, steps=args.steps, log=lambda m: print(m, flush=True))

@@ -28,7 +28,15 @@ import numpy as np
 from ..data import BatchLoader
 from ..model import AlexNet
 from ..optim import make_schedule
-from ..train import build_from_settings, load_data, make_optimizer, warmup_steps
+from ..train import (
+    build_from_settings,
+    calibrate_from_data,
+    dropout_ramp,
+    load_data,
+    make_optimizer,
+    set_dropout,
+    warmup_steps,
+)
 
 QUANTITIES = [  # (key, title, log scale)
     ("act_mean", "activation mean", False),
@@ -96,12 +104,16 @@ def health_run(settings, steps=200, dataset=None, log=print):
                             cache_dir=s.cache_dir, verbose=s.progress)
     cfg = build_from_settings(s, len(dataset.classes))
     model = AlexNet(cfg, rng=np.random.default_rng(s.seed), fast=s.fast)
+    calibrate_from_data(model, dataset)
+    ramp = dropout_ramp(s, dataset)
     optimizer = make_optimizer(model.params, s.fast, lr=s.lr, momentum=s.momentum,
                                weight_decay=s.weight_decay)
     schedule = make_schedule(s.schedule, s.lr, s.epochs, warmup_steps=warmup_steps(s, dataset))
     data_rng = np.random.default_rng([s.seed, 1])  # the same stream as train()
     record = {"arch": cfg.name, "init": cfg.init, "input_scale": cfg.input_scale,
               "activation": cfg.activation, "lr": s.lr, "warmup_steps": s.warmup_steps,
+              "init_calibrate": bool(cfg.init_calibrate and cfg.init == "kaiming"),
+              "dropout_ramp_steps": ramp,
               "batch_size": s.batch_size, "data": dataset.name,
               "steps": [], "loss": [], "lr_used": [], "batch_error": [], "layers": {}}
     step = 0
@@ -113,6 +125,8 @@ def health_run(settings, steps=200, dataset=None, log=print):
                              prefetch=False)
         for x, y in loader:
             optimizer.lr = schedule.lr_at(step)
+            if step <= ramp:
+                set_dropout(model, step, ramp)
             loss, stats = health_step(model, optimizer, x, y)
             step += 1
             record["steps"].append(step)
@@ -148,9 +162,11 @@ def summarize(record, first=10):
     losses = record["loss"]
     n = len(losses)
     ln10 = math.log(10)
-    lines = [f"{record['arch']} (init {record['init']}, input scale {record['input_scale']:g}, "
-             f"{record['activation']}), lr {record['lr']:g}, warm-up {record['warmup_steps']} "
-             f"steps, batch {record['batch_size']}, {record['data']} data: {n} steps",
+    calibrated = ", calibrated" if record.get("init_calibrate") else ""
+    lines = [f"{record['arch']} (init {record['init']}{calibrated}, input scale "
+             f"{record['input_scale']:g}, {record['activation']}), lr {record['lr']:g}, warm-up "
+             f"{record['warmup_steps']} steps, dropout ramp {record.get('dropout_ramp_steps', 0)}"
+             f" steps, batch {record['batch_size']}, {record['data']} data: {n} steps",
              f"loss: first {first} steps {np.mean(losses[:first]):.3f}, last {first} "
              f"{np.mean(losses[-first:]):.3f} (ln 10 = {ln10:.3f}); steps within 0.05 of "
              f"ln 10 or above before it falls: {plateau_steps(losses)}"]
@@ -200,9 +216,10 @@ def health_figure(record, out, title=None):
         ax.grid(alpha=0.3)
         if ax.lines:
             ax.legend(fontsize=7, ncol=2)
-    fig.suptitle(title or f"training health: {record['arch']}, init {record['init']}, input "
-                 f"scale {record['input_scale']:g}, lr {record['lr']:g}, warm-up "
-                 f"{record['warmup_steps']}")
+    calibrated = " (calibrated)" if record.get("init_calibrate") else ""
+    fig.suptitle(title or f"training health: {record['arch']}, init {record['init']}{calibrated}"
+                 f", input scale {record['input_scale']:g}, lr {record['lr']:g}, warm-up "
+                 f"{record['warmup_steps']}, dropout ramp {record.get('dropout_ramp_steps', 0)}")
     fig.tight_layout()
     fig.savefig(out, dpi=90)
     plt.close(fig)
