@@ -35,6 +35,7 @@ from ..checkpoint import load_checkpoint, read_metrics
 from ..errors import UserError
 from ..model import get_config
 from ..train import TrainSettings, evaluate, load_data, load_for_inference, train
+from . import fig1 as fig1_tool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,15 +79,15 @@ class StudySettings:
     """One ablation study (the shared budget; every variant uses the same values).
 
     The default regime lets the network overfit, so that dropout and augmentation have
-    something to fight: 1000 training images seen 30 times (about 930 steps of 32) with the
-    small presets' recipe (docs/training.md). ``QUICK`` is the same study, shorter.
+    something to fight: 1000 training images seen 40 times (625 steps of 64) with the small
+    presets' recipe (docs/training.md). ``QUICK`` is the same study, shorter.
     """
 
     out: str = "runs/ablation"  # DIR: one run folder per variant, plus ablation.{md,json}
     data: str = "synthetic"
     arch: str = "cifar"
-    epochs: int = 30
-    batch_size: int = 32
+    epochs: int = 40
+    batch_size: int = 64
     lr: float = 0.02
     seed: int = 0
     synthetic_train: int = 1000
@@ -97,12 +98,23 @@ class StudySettings:
     schedule: str = "cosine"  # the same for every variant: cosine, step or plateau (the paper)
     device: str = "cpu"
     progress: bool = False  # the training loop's own progress bars
-    warmup_steps: int = 20  # linear learning-rate warm-up (short: the quick study has 180 steps)
+    warmup_steps: int = 20  # linear learning-rate warm-up (at most one epoch, train.warmup_steps)
+    # Fig. 1 the paper's way (tools/fig1.py): a four-layer CNN, ReLU vs tanh, each at its
+    # fastest learning rate of the grid, epochs to 25% training error; one run per seed.
+    fig1: bool = True
+    fig1_size: int = 16  # the synthetic/CIFAR images downscaled: 32x32 would cost 4x
+    fig1_images: int = 512
+    fig1_scale: float = 1 / 16  # inputs of std ~4: tanh saturates as with the paper's init
+    fig1_lrs: tuple = (0.003, 0.01, 0.03, 0.1)
+    fig1_shared_lr: float = 0.01  # the paper's initial rate, both activations
+    fig1_epochs: int = 30
 
 
-# `ablate --quick`: the same study, shorter (12 steps of 32 per epoch, about 2,900 steps in all
-# for 8 variants x 2 seeds): about ten minutes on two quiet cores.
-QUICK = {"epochs": 15, "synthetic_train": 400, "synthetic_val": 300, "train_eval_size": 200}
+# `ablate --quick`: the same study, shorter and with one seed: a smoke test of the whole study
+# (docs/ablations.md: it still underfits, so it is no evidence about the ingredients).
+QUICK = {"epochs": 20, "synthetic_train": 500, "synthetic_val": 300, "train_eval_size": 300,
+         "fig1_images": 256}
+QUICK_SEEDS = [0]
 
 
 def select_variants(names):
@@ -431,13 +443,64 @@ def render_seeds_markdown(study, seeds, rows_by_seed, n_val, command=""):
     return "\n".join(lines)
 
 
+def fig1_settings(study, seeds):
+    """What one Fig. 1 measurement depends on (kept in fig1.json; a mismatch re-measures)."""
+    return {"data": study.data, "size": study.fig1_size, "n_images": study.fig1_images,
+            "scale": study.fig1_scale, "lrs": list(study.fig1_lrs),
+            "shared_lr": study.fig1_shared_lr, "epochs": study.fig1_epochs,
+            "seeds": list(seeds)}
+
+
+def run_fig1(study, seeds, log=print):
+    """Fig. 1 the paper's way for every seed (tools/fig1.py): ``DIR/fig1.json`` (reused when
+    its settings match) and ``DIR/fig1.png``. Returns ``(results, settings)``."""
+    settings = fig1_settings(study, seeds)
+    path = os.path.join(study.out, "fig1.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            saved = json.load(f)
+        if saved.get("settings") == settings:
+            log("fig1: already measured, reused")
+            return {int(k): v for k, v in saved["results"].items()}, settings
+    if study.fig1_shared_lr not in study.fig1_lrs:
+        raise UserError(f"the shared Fig. 1 learning rate {study.fig1_shared_lr} must be one "
+                        f"of the grid {list(study.fig1_lrs)}")
+    results = {}
+    for seed in seeds:
+        x, y = fig1_tool.load_inputs(study.data, study.fig1_size, study.fig1_images, seed,
+                                     study.fig1_scale, study.cache_dir)
+        results[seed] = fig1_tool.measure(x, y, lrs=study.fig1_lrs, seeds=(seed,),
+                                          epochs=study.fig1_epochs, log=log)[seed]
+    with open(path, "w") as f:
+        json.dump({"settings": settings, "results": results}, f, indent=1)
+    fig1_tool.plot(results, study.fig1_shared_lr, os.path.join(study.out, "fig1.png"))
+    return results, settings
+
+
+def _add_fig1(study, seeds, log):
+    """Measure Fig. 1 (unless switched off) and append it to ``DIR/ablation.{md,json}``."""
+    if not study.fig1:
+        return
+    results, settings = run_fig1(study, seeds, log=log)
+    with open(os.path.join(study.out, "ablation.md"), "a") as f:
+        f.write("\n" + fig1_tool.render_markdown(results, settings))
+    path = os.path.join(study.out, "ablation.json")
+    with open(path) as f:
+        payload = json.load(f)
+    payload["fig1"] = {"settings": settings, "results": results}
+    with open(path, "w") as f:
+        json.dump(payload, f, indent=1)
+
+
 def run_seeds(study, seeds, log=print, command=""):
     """Run the study once per seed. One seed: as :func:`run_study`, in ``study.out``. Several:
-    in ``study.out/seed<N>/``, then ``study.out/ablation.{md,json}`` side by side. Returns the
-    rows of each seed."""
+    in ``study.out/seed<N>/``, then ``study.out/ablation.{md,json}`` side by side. Then Fig. 1
+    the paper's way for the same seeds (``study.fig1``). Returns the rows of each seed."""
     seeds = list(dict.fromkeys(seeds))
     if len(seeds) == 1:
-        return [run_study(dataclasses.replace(study, seed=seeds[0]), log=log, command=command)]
+        rows = run_study(dataclasses.replace(study, seed=seeds[0]), log=log, command=command)
+        _add_fig1(study, seeds, log)
+        return [rows]
     rows_by_seed = []
     for seed in seeds:
         sub = dataclasses.replace(study, seed=seed, out=os.path.join(study.out, f"seed{seed}"))
@@ -451,4 +514,5 @@ def run_seeds(study, seeds, log=print, command=""):
                    "variants_by_seed": rows_by_seed}, f, indent=1)
     with open(os.path.join(study.out, "ablation.md"), "w") as f:
         f.write(render_seeds_markdown(study, seeds, rows_by_seed, n_val, command))
+    _add_fig1(study, seeds, log)
     return rows_by_seed
