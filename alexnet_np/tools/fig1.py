@@ -159,11 +159,9 @@ def same_lr(result, lr):
     return {act: epochs_to(result[act]["grid"][str(lr)]) for act in ACTIVATIONS}
 
 
-def plot(results, lr, path):
+def figure(results, lr):
     """Training error per epoch, one panel per seed: both activations at the shared ``lr``
-    (dashed) and at each one's fastest rate of the grid (solid)."""
-    import matplotlib
-    matplotlib.use("Agg")
+    (dashed) and at each one's fastest rate of the grid (solid). Returns the figure."""
     import matplotlib.pyplot as plt
     seeds = list(results)
     fig, axes = plt.subplots(1, len(seeds), figsize=(5 * len(seeds), 3.4), squeeze=False)
@@ -181,6 +179,15 @@ def plot(results, lr, path):
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     fig.tight_layout()
+    return fig
+
+
+def plot(results, lr, path):
+    """:func:`figure` saved as ``path`` (PNG)."""
+    import matplotlib
+    matplotlib.use("Agg")  # files only, never a window
+    import matplotlib.pyplot as plt
+    fig = figure(results, lr)
     fig.savefig(path, dpi=90)
     plt.close(fig)
     return path
