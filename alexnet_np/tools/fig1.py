@@ -170,9 +170,9 @@ def figure(results, lr):
             r = results[seed][act]
             shared = r["grid"][str(lr)]
             ax.plot(range(1, len(shared) + 1), [100 * e for e in shared], "--", color=colour,
-                    label=f"{act}, lr {lr:g} (both)")
+                    lw=4, alpha=0.35, label=f"{act}, lr {lr:g} (both)")
             ax.plot(range(1, len(r["curve"]) + 1), [100 * e for e in r["curve"]], "o-",
-                    ms=3, color=colour, label=f"{act}, its fastest lr {r['lr']:g}")
+                    ms=3, lw=1.2, color=colour, label=f"{act}, its fastest lr {r['lr']:g}")
         ax.axhline(100 * TARGET, color="gray", ls=":")
         ax.set(xlabel="epoch", ylabel="training error (%)", ylim=(0, 100),
                title=f"four-layer CNN, seed {seed}")
