@@ -52,6 +52,7 @@ def test_ablate_command_trains_every_variant_and_writes_the_tables(tmp_path, cap
         assert r["top1_change"] == pytest.approx(expected)
     by = {r["variant"]: r for r in rows}
     assert by["no-lrn"]["paper_top1_change"] == 1.4 and by["pool-2x2"]["paper_top5_change"] == 0.3
+    assert (out / "ablation.png").stat().st_size > 0  # every variant's curves
     md = (out / "ablation.md").read_text()
     assert md.count("\n| ") == 9  # header + 8 variants
     assert all(isinstance(r["lr_drop_epochs"], list) for r in rows)

@@ -10,8 +10,9 @@ re-runs each argument at small scale::
         top-1/top-5 error on a fixed subset of the TRAINING images (centre crop, no
         augmentation, dropout off) -> DIR/<variant>/train_error.jsonl
     gather the final validation errors from each run's metrics.jsonl and write
-    DIR/ablation.json and DIR/ablation.md (change versus baseline, the paper's figure beside it,
-    epochs to 25% training error for ReLU vs tanh: the paper's Fig. 1).
+    DIR/ablation.json, DIR/ablation.md (change versus baseline, the paper's figure beside it,
+    epochs to 25% training error) and DIR/ablation.png (each variant's curves);
+    then Fig. 1 the paper's way (tools/fig1.py): DIR/fig1.{json,png}.
 
 The learning-rate schedule is the same for every variant: ``cosine`` over the epoch budget by
 default. The paper's ``plateau`` schedule (divide by 10 when the validation error stops
@@ -355,6 +356,42 @@ def render_markdown(study, rows, n_val, n_train_eval, command=""):
     return "\n".join(lines)
 
 
+def plot_study(rows, path, title=""):
+    """Validation (solid) and training (dashed) top-1 error per epoch of every variant, one
+    panel per variant with the baseline in grey behind it: where a variant overfits, its two
+    curves part. Writes ``path`` (PNG)."""
+    import matplotlib
+    matplotlib.use("Agg")  # files only, never a window
+    import matplotlib.pyplot as plt
+    cols = 4
+    nrows = math.ceil(len(rows) / cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.2 * cols, 2.6 * nrows), squeeze=False,
+                             sharex=True, sharey=True)
+    base = rows[0]
+    for ax, r in zip(axes.flat, rows, strict=False):
+        for row, colour, lw in ((base, "0.6", 2.5), (r, "C0", 1.2)):
+            ax.plot(range(1, len(row["val_top1_curve"]) + 1),
+                    [100 * e for e in row["val_top1_curve"]], "-", color=colour, lw=lw,
+                    label=f"{row['variant']} val")
+            ax.plot(range(1, len(row["train_top1_curve"]) + 1),
+                    [100 * e for e in row["train_top1_curve"]], "--", color=colour, lw=lw,
+                    label=f"{row['variant']} train")
+        ax.set(title=r["variant"], ylim=(0, 100))
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(rows):]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xlabel("epoch")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("top-1 error (%)")
+    axes.flat[1].legend(fontsize=6)
+    fig.suptitle(title or "validation (solid) and training (dashed) error; baseline in grey")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path
+
+
 def run_study(study, log=print, command=""):
     """Train every selected variant (resuming), then write ``ablation.json`` and
     ``ablation.md`` in ``study.out``. Returns the result rows."""
@@ -390,6 +427,9 @@ def run_study(study, log=print, command=""):
         json.dump(payload, f, indent=1)
     with open(os.path.join(study.out, "ablation.md"), "w") as f:
         f.write(render_markdown(study, rows, n_val, len(subset.val_labels), command))
+    plot_study(rows, os.path.join(study.out, "ablation.png"),
+               f"seed {study.seed}: validation (solid) and training (dashed) top-1 error; "
+               "baseline in grey")
     return rows
 
 
