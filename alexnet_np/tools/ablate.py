@@ -384,7 +384,7 @@ def plot_study(rows, path, title=""):
         ax.set_xlabel("epoch")
     for ax in axes[:, 0]:
         ax.set_ylabel("top-1 error (%)")
-    axes.flat[1].legend(fontsize=6)
+    axes.flat[min(1, len(rows) - 1)].legend(fontsize=6)
     fig.suptitle(title or "validation (solid) and training (dashed) error; baseline in grey")
     fig.tight_layout()
     fig.savefig(path, dpi=80)
