@@ -20,6 +20,7 @@ from alexnet_np.fast import (
     lrn_forward_fast,
     maxpool2d_backward_fast,
     maxpool2d_forward_fast,
+    winograd,
 )
 from alexnet_np.fast import conv2d as fast_conv2d
 from alexnet_np.fast.layout import order_of
@@ -176,6 +177,7 @@ def test_conv2d_chunks_jobs_and_threads_give_the_same_numbers(dtype, monkeypatch
     ref = conv2d_forward(x, W, b, 1, 1, 2)
     expected = (ref[0], *conv2d_backward(dout, ref[1]))
     monkeypatch.setattr(fast_conv2d, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(winograd, "TILE_BYTES", 1)  # the forward pass (3x3): by Winograd
     two = conv_run(x, W, b, dout, 1, 1, 2)
     for got, want in zip(two, expected, strict=True):
         close(got, want, dtype)

@@ -18,6 +18,7 @@ from alexnet_np.tools.grade import (
     LAYERS,
     PUBLIC,
     Settings,
+    format_table,
     grade_batch,
     grade_submission,
     load_settings,
@@ -310,6 +311,11 @@ ANSWERS = {"q1": np.float64(42), "q2": Sneaky(41.0)}
     assert r["question q3"]["status"] == "missing"
     assert seen == [{"q1": float, "q2": float}]
     assert report["score"] == 1 and report["max_score"] == 3
+    table = format_table(report).splitlines()  # the code items it lacks: one line, not rows
+    assert not any(line.startswith(("ReLU", "Conv2d", "col2im")) for line in table)
+    assert any(line.startswith("not in the submission, so not graded: ReLU, Conv2d")
+               for line in table)
+    assert table[-1] == "NOT passed: 1/3 points (1 pass, 1 FAIL, 1 missing)"
 
 
 def test_questions_module_absent_is_skipped(tmp_path, monkeypatch):

@@ -29,6 +29,8 @@ Same math as the reference (see its docstring), same gradients. What makes it fa
    the overlapping windows add up without ``np.add.at``. Padding is handled by index bounds,
    never by a padded copy of the input.
 4. ``need_dx=False`` (conv1) skips the input gradient: the ``dcols`` product and col2im.
+5. The forward pass of 3x3 stride-1 convolutions (conv3-5) uses Winograd's F(2x2, 3x3)
+   instead (``winograd.py``): half the multiply-adds, no im2col matrix.
 """
 
 import threading
@@ -41,10 +43,12 @@ from ..layers.conv2d import Conv2d, _check_conv
 from ..layers.im2col import conv_output_size
 from .layout import in_order
 from .threads import run_jobs, split
+from .winograd import transform_filters, winograd_conv
 
 CHUNK_BYTES = 16 << 20  # one chunk's cols at most (one image at least): see the docstring
 MAX_JOBS = 4  # jobs per batch: enough to keep 2-4 workers busy; each holds a part of dW
 SMALL_PRODUCT = 4096  # dW parts with at most this many entries go through acc_a_bt
+WINOGRAD = True  # forward pass of 3x3 stride-1 convolutions by winograd.py
 
 
 def _valid_range(v, stride, pad, size, n_out):
@@ -57,7 +61,7 @@ def _valid_range(v, stride, pad, size, n_out):
 _valid_range_nb = njit(cache=True)(_valid_range)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def split_phases(ph, plane, stride):
     """``ph[r, y, q] = plane[y, q*stride + r]`` (0 past the right edge): the columns of an
     (H, W) plane sorted by their remainder mod the stride, so that the input columns
@@ -70,7 +74,7 @@ def split_phases(ph, plane, stride):
                 ph[r, y, q] = plane[y, col] if col < w else 0
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def im2col_images(cols, xc, n0, n1, kh, kw, stride, pad, oh, ow):
     """``cols[(c, u, v), (n - n0, i, j)] = x[n, c, i*s + u - p, j*s + v - p]`` (0 outside),
     for the images n0 <= n < n1.
@@ -108,7 +112,7 @@ def im2col_images(cols, xc, n0, n1, kh, kw, stride, pad, oh, ow):
                             row[base + j] = 0
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def col2im_images(dxc, dcols, n0, n1, kh, kw, stride, pad, oh, ow):
     """The adjoint of :func:`im2col_images`: ``dx[n, c, y, x] = sum of dcols[(c, u, v),
     (n - n0, i, j)]`` over all (u, v, i, j) with ``i*s + u - p = y`` and ``j*s + v - p = x``.
@@ -146,7 +150,7 @@ def col2im_images(dxc, dcols, n0, n1, kh, kw, stride, pad, oh, ow):
                             plane[y, col] = ph[r, y, q]
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def add_bias_cols(out, b, k0, k1):
     """``out[f, k0:k1] += b[f]`` for out (F, M)."""
     for f in range(out.shape[0]):
@@ -181,13 +185,28 @@ def acc_a_bt(out, a, b):
 _local = threading.local()
 
 
-def _buffer(shape, dtype):
-    """This thread's reusable scratch array of ``shape`` (grown as needed, never shrunk)."""
+def _buffer(shape, dtype, slot=0):
+    """This thread's reusable scratch array number ``slot`` (0: cols; 1, 2: Winograd's V and
+    M) of ``shape``, grown as needed, never shrunk."""
     size = int(np.prod(shape))
-    buf = getattr(_local, "buf", None)
+    bufs = getattr(_local, "bufs", None)
+    if bufs is None:
+        _local.bufs = bufs = {}
+    buf = bufs.get(slot)
     if buf is None or buf.dtype != dtype or buf.size < size:
-        _local.buf = buf = np.empty(size, dtype=dtype)
+        bufs[slot] = buf = np.empty(size, dtype=dtype)
     return buf[:size].reshape(shape)
+
+
+def use_winograd(W, stride):
+    """True when :mod:`winograd` computes this convolution's forward pass: 3x3 kernels,
+    stride 1 (conv3, conv4 and conv5 of every preset)."""
+    return W.shape[2:] == (3, 3) and stride == 1 and WINOGRAD
+
+
+def _winograd_buffers(dtype):
+    """Scratch arrays for :func:`winograd_conv`: this thread's buffers 1 (V) and 2 (M)."""
+    return lambda i, shape: _buffer(shape, dtype, slot=1 + i)
 
 
 def _chunks(job, rows, ohw, itemsize):
@@ -216,6 +235,13 @@ def conv2d_forward_fast(x, W, b, stride=1, padding=0, groups=1):
     w_mats = [W[g * fg:(g + 1) * fg].reshape(fg, kk) for g in range(groups)]  # (Fg, Cg*KH*KW)
     out = np.empty((f, n, oh, ow), dtype=x.dtype)  # channel-major
     out_mat = out.reshape(f, n * ohw)  # (F, N*OH*OW)
+
+    if use_winograd(W, stride):
+        U = transform_filters(W)  # (16, F, Cg)
+        run_jobs(lambda images: winograd_conv(out, xc, U, b, padding, groups, images,
+                                              _winograd_buffers(x.dtype)),
+                 split(n, MAX_JOBS))
+        return out.transpose(1, 0, 2, 3), (x, W, stride, padding, groups)
 
     def job(images):
         for a, z in _chunks(images, c * kh * kw, ohw, x.itemsize):

@@ -22,7 +22,7 @@ from .layout import empty, in_order, order_of, planes
 from .threads import run_jobs, split
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def maxpool_forward_kernel(out, arg, x, b0, b1, k, stride):
     """out, arg (B, OH, OW); x (B, H, W). ``arg`` = u*k + v of the first maximum. Planes
     b0 <= b < b1."""
@@ -43,7 +43,7 @@ def maxpool_forward_kernel(out, arg, x, b0, b1, k, stride):
                 arg[b, i, j] = best_at
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def maxpool_backward_kernel(dx, dout, arg, b0, b1, k, stride):
     """dx (B, H, W), written; dout, arg (B, OH, OW). ``dx[winner] += dout`` per window.
     Planes b0 <= b < b1."""

@@ -18,7 +18,7 @@ from .threads import run_jobs, split
 PARALLEL_SIZE = 1 << 16  # smaller parameters are updated in one job
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def sgd_update(w, v, g, i0, i1, lr, m, wd):
     """In place, elementwise on flat arrays: ``v <- m v - wd lr w - lr g``; ``w <- w + v``,
     for the elements i0 <= i < i1."""

@@ -90,21 +90,30 @@ def split(n, parts=8):
 def run_jobs(fn, jobs):
     """``[fn(job) for job in jobs]``, the jobs spread over the worker threads with OpenBLAS on
     one thread; results in the order of ``jobs`` (so sums over them are the same whatever
-    thread ran what)."""
-    n = workers()
-    if n == 1 or len(jobs) == 1:
+    thread ran what).
+
+    BLAS is on one thread during the jobs also when there is only one worker: a product that
+    OpenBLAS splits over its own threads may round differently (measured: conv2's weight
+    gradient of the cifar preset), and then a run's numbers would depend on the number of
+    workers. So they do not: the same jobs, in the same order, on any number of workers.
+    """
+    blas = blas_threads()
+    if blas is None or len(jobs) == 1:
         return [fn(job) for job in jobs]
-    with _lock:
-        if _state["pool"] is None or _state["size"] != n:
-            if _state["pool"] is not None:
-                _state["pool"].shutdown()
-            _state["pool"] = ThreadPoolExecutor(n, thread_name_prefix="alexnet-np")
-            _state["size"] = n
-        pool = _state["pool"]
-    get, put = blas_threads()
+    n = workers()
+    get, put = blas
     before = get()
     put(1)
     try:
+        if n == 1:
+            return [fn(job) for job in jobs]
+        with _lock:
+            if _state["pool"] is None or _state["size"] != n:
+                if _state["pool"] is not None:
+                    _state["pool"].shutdown()
+                _state["pool"] = ThreadPoolExecutor(n, thread_name_prefix="alexnet-np")
+                _state["size"] = n
+            pool = _state["pool"]
         return list(pool.map(fn, jobs))
     finally:
         put(before)

@@ -3,6 +3,7 @@
 
 import json
 import math
+import textwrap
 
 STATUS_ORDER = ["pass", "FAIL", "missing", "error", "timeout", "crashed", "forbidden"]
 
@@ -12,14 +13,20 @@ def _worst(value):
 
 
 def format_table(report):
-    """The per-item table and a summary line, as the command prints them."""
-    rows = report["items"]
+    """The per-item table and a summary line, as the command prints them. Items that were
+    not graded (without a configuration: what the submission does not define) are named on
+    one line of their own, not listed as missing work."""
+    rows = [r for r in report["items"] if r["graded"]]
+    skipped = [r["item"] for r in report["items"] if not r["graded"]]
     width = max([len(r["item"]) for r in rows] + [4])
     lines = [f"{'item':<{width}} {'status':<9} {'points':>7} {'worst rel. error':>16}  hint"]
     for r in rows:
-        points = f"{r['score']:g}/{r['max_score']:g}" if r["graded"] else "-"
+        points = f"{r['score']:g}/{r['max_score']:g}"
         lines.append(f"{r['item']:<{width}} {r['status']:<9} {points:>7} "
                      f"{_worst(r['worst']):>16}  {r['hint']}")
+    if skipped:
+        lines.append(textwrap.fill(f"not in the submission, so not graded: {', '.join(skipped)}",
+                                   width=100, subsequent_indent="  "))
     counts = {}
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1

@@ -1,0 +1,176 @@
+"""3x3 stride-1 convolution by Winograd's minimal filtering, F(2x2, 3x3) (Lavin & Gray 2016).
+
+The same numbers as ``layers/conv2d.py`` (up to float rounding) with fewer multiplications:
+conv3, conv4 and conv5 of the paper (sec. 3.5) are 3x3, stride 1, and take more than a third
+of a training step. The convolution is cut into 2x2 output TILES; each needs a 4x4 patch of
+the input d (the tile and its 1-pixel border). In one dimension, two outputs of a 3-tap
+filter g from four inputs d::
+
+    y0 = d0 g0 + d1 g1 + d2 g2          y = A^T [(G g) * (B^T d)]     (* elementwise)
+    y1 = d1 g0 + d2 g1 + d3 g2
+
+        B^T = [[1, 0, -1, 0],    G = [[1,    0,   0  ],    A^T = [[1, 1,  1,  0],
+               [0, 1,  1, 0],         [1/2,  1/2, 1/2],           [0, 1, -1, -1]]
+               [0, -1, 1, 0],         [1/2, -1/2, 1/2],
+               [0, 1,  0, -1]]        [0,    0,   1  ]]
+
+uses 4 multiplications instead of 6 (check it by hand: y0 = m0 + m1 + m2 with
+m0 = (d0 - d2) g0, m1 = (d1 + d2)(g0 + g1 + g2)/2, m2 = (d2 - d1)(g0 - g1 + g2)/2). Nesting
+it in both dimensions, a 2x2 tile costs 16 multiplications instead of 36::
+
+    Y (2x2) = A^T [ (G g G^T) * (B^T d B) ] A
+
+Over channels the elementwise products become 16 matrix products, one per position
+(xi, nu) of the 4x4 transformed tile, which is where the time goes::
+
+    U[k] (F, C) = (G g G^T)[k]            filters, transformed once per call
+    V[k] (C, T) = (B^T d B)[k]            input, one column per tile (T tiles)
+    M[k] (F, T) = U[k] @ V[k]             16 BLAS products (per group)
+    out tile    = A^T M[., f, t] A        (plus the bias)
+
+For a 13x13 output (conv3-5) that is 7x7 tiles (the last row and column of tiles is half
+outside and cropped): 16 * 49 products per filter and channel instead of 9 * 169, 0.52 of
+the multiply-adds of im2col + GEMM. The transforms only add and subtract (and halve, in G),
+so float32 results differ from the direct sum by a few units of rounding.
+
+Only the FORWARD pass (training and inference) uses it. The backward pass keeps im2col
+(``fast/conv2d.py``): it needs the im2col matrix for the weight gradient anyway, and then
+the input gradient from it (``W^T @ dout`` and col2im) cost about as much as a Winograd
+convolution of dout would (measured on the paper preset at batch 32, 2 cores: conv3-5
+backward 49-72 ms either way; forward 34 -> 25, 31 -> 25, 24 -> 20 ms).
+
+Shapes: xc (C, N, H, W) channel-major view; out (F, N, OH, OW), OH = H + 2p - 2.
+"""
+
+import numpy as np
+from numba import njit
+
+from .threads import run_jobs, split
+
+TILE_BYTES = 8 << 20  # one chunk's V at most (one image at least)
+
+
+def transform_filters(W):
+    """``U (16, F, Cg)``: ``G g G^T`` of every 3x3 filter g = W[f, c], flattened row-major
+    over the 4x4 positions k = 4*xi + nu."""
+    f, cg, _, _ = W.shape
+    U = np.empty((16, f, cg), dtype=W.dtype)
+    run_jobs(lambda r: filter_transform(U, W, r[0], r[1]), split(f, 4))
+    return U
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def filter_transform(U, W, f0, f1):
+    """``U[:, f, c] = G W[f, c] G^T`` (flattened) for f0 <= f < f1; U (16, F, Cg),
+    W (F, Cg, 3, 3)."""
+    half = W.dtype.type(0.5)
+    r = np.empty((4, 3), dtype=W.dtype)
+    for fi in range(f0, f1):
+        for ci in range(W.shape[1]):
+            g = W[fi, ci]  # (3, 3)
+            for j in range(3):  # r = G g: rows
+                r[0, j] = g[0, j]
+                r[1, j] = (g[0, j] + g[1, j] + g[2, j]) * half
+                r[2, j] = (g[0, j] - g[1, j] + g[2, j]) * half
+                r[3, j] = g[2, j]
+            for a in range(4):  # (G g) G^T: columns
+                U[4 * a + 0, fi, ci] = r[a, 0]
+                U[4 * a + 1, fi, ci] = (r[a, 0] + r[a, 1] + r[a, 2]) * half
+                U[4 * a + 2, fi, ci] = (r[a, 0] - r[a, 1] + r[a, 2]) * half
+                U[4 * a + 3, fi, ci] = r[a, 2]
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def input_transform(v, xc, n0, n1, pad, th, tw):
+    """``v[k, c, t] = (B^T d B)[k]`` for the 4x4 patch d of tile t of image n0 <= n < n1,
+    channel c (0 outside the input). v (16, C, T), T = (n1 - n0)*th*tw; xc (C, N, H, W).
+
+    One row of tiles at a time: first B^T on the four input rows it covers, whole rows at
+    once (r, the rows padded with zeros), then B on each tile's four columns of r."""
+    c, _, h, w = xc.shape
+    wp = 2 * tw + 2  # padded row: input columns -pad .. 2*tw + 1 - pad
+    d = np.zeros((4, wp), dtype=v.dtype)
+    r = np.empty((4, wp), dtype=v.dtype)
+    for ci in range(c):
+        for ni in range(n0, n1):
+            plane = xc[ci, ni]  # (H, W)
+            for ti in range(th):
+                y0 = 2 * ti - pad
+                for a in range(4):  # d: the tile row's four input rows, zero-padded
+                    y = y0 + a
+                    if y < 0 or y >= h:
+                        d[a, :] = 0
+                        continue
+                    for q in range(wp):
+                        xq = q - pad
+                        d[a, q] = plane[y, xq] if xq >= 0 and xq < w else 0
+                for q in range(wp):  # r = B^T d
+                    r[0, q] = d[0, q] - d[2, q]
+                    r[1, q] = d[1, q] + d[2, q]
+                    r[2, q] = d[2, q] - d[1, q]
+                    r[3, q] = d[1, q] - d[3, q]
+                t0 = ((ni - n0) * th + ti) * tw
+                for a in range(4):  # (B^T d) B, tile by tile: columns 2tj .. 2tj + 3
+                    for tj in range(tw):
+                        v[4 * a + 0, ci, t0 + tj] = r[a, 2 * tj] - r[a, 2 * tj + 2]
+                    for tj in range(tw):
+                        v[4 * a + 1, ci, t0 + tj] = r[a, 2 * tj + 1] + r[a, 2 * tj + 2]
+                    for tj in range(tw):
+                        v[4 * a + 2, ci, t0 + tj] = r[a, 2 * tj + 2] - r[a, 2 * tj + 1]
+                    for tj in range(tw):
+                        v[4 * a + 3, ci, t0 + tj] = r[a, 2 * tj + 1] - r[a, 2 * tj + 3]
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def output_transform(out, m, b, n0, n1, th, tw):
+    """``out[f, n, 2ti:2ti+2, 2tj:2tj+2] = A^T M[., f, t] A + b[f]`` for images
+    n0 <= n < n1 (tiles past the edge cropped). out (F, N, OH, OW); m (16, F, T)."""
+    f, _, oh, ow = out.shape
+    s = np.empty((2, 4), dtype=m.dtype)
+    for fi in range(f):
+        bias = b[fi]
+        for ni in range(n0, n1):
+            for ti in range(th):
+                for tj in range(tw):
+                    t = ((ni - n0) * th + ti) * tw + tj
+                    for col in range(4):  # s = A^T M: rows
+                        m0, m1 = m[col, fi, t], m[4 + col, fi, t]
+                        m2, m3 = m[8 + col, fi, t], m[12 + col, fi, t]
+                        s[0, col] = m0 + m1 + m2
+                        s[1, col] = m1 - m2 - m3
+                    for a in range(2):  # (A^T M) A: columns
+                        y = 2 * ti + a
+                        if y >= oh:
+                            break
+                        out[fi, ni, y, 2 * tj] = s[a, 0] + s[a, 1] + s[a, 2] + bias
+                        if 2 * tj + 1 < ow:
+                            out[fi, ni, y, 2 * tj + 1] = s[a, 1] - s[a, 2] - s[a, 3] + bias
+
+
+def chunks(images, channels, tiles_per_image, itemsize):
+    """The images (a, z) cut into chunks whose V (16, C, T) fits in TILE_BYTES."""
+    n0, n1 = images
+    per = max(1, TILE_BYTES // (16 * channels * tiles_per_image * itemsize))
+    return [(a, min(a + per, n1)) for a in range(n0, n1, per)]
+
+
+def winograd_conv(out, xc, U, b, pad, groups, images, buffers):
+    """``out[:, a:z] = conv(x, W) + b`` for the images ``images = (a, z)``, W 3x3, stride 1.
+
+    out (F, N, OH, OW) channel-major, written; xc (C, N, H, W); U (16, F, Cg) from
+    :func:`transform_filters`; b (F,); ``buffers(shape)`` gives scratch arrays (the caller's
+    per-thread buffers, two of them: V and M).
+    """
+    c, _, h, w = xc.shape
+    f, oh, ow = out.shape[0], out.shape[2], out.shape[3]
+    fg, cg = f // groups, c // groups
+    th, tw = (oh + 1) // 2, (ow + 1) // 2
+    for a, z in chunks(images, c, th * tw, xc.itemsize):
+        t = (z - a) * th * tw
+        v = buffers(0, (16, c, t))  # (16, C, T)
+        m = buffers(1, (16, f, t))  # (16, F, T)
+        input_transform(v, xc, a, z, pad, th, tw)
+        for g in range(groups):
+            np.matmul(U[:, g * fg:(g + 1) * fg], v[:, g * cg:(g + 1) * cg],
+                      out=m[:, g * fg:(g + 1) * fg])  # 16 products (Fg, Cg) @ (Cg, T)
+        output_transform(out, m, b, a, z, th, tw)
