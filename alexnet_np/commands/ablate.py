@@ -22,7 +22,9 @@ def add_parser(sub):
                     "groups off) with the same seed and budget, each in OUT/<variant>/. "
                     "Writes OUT/ablation.md and OUT/ablation.json: final validation top-1/top-5 "
                     "error, the change versus baseline, the paper's reported change, and the "
-                    "epochs to 25% training error (ReLU vs tanh, Fig. 1). Run the same "
+                    "epochs to 25% training error; OUT/ablation.png (each variant's curves); "
+                    "then Fig. 1 the paper's way (a four-layer CNN, ReLU vs tanh) in "
+                    "OUT/fig1.json and OUT/fig1.png. Run the same "
                     "command again to resume an interrupted study; finished variants are "
                     "skipped.")
     p.add_argument("--out", required=True, metavar="DIR", help="the study folder")
