@@ -1,12 +1,14 @@
 """The ablation study: every variant trained, tables written, resume and skip, errors."""
 
+import dataclasses
 import json
 
+import numpy as np
 import pytest
 
 from alexnet_np import cli
 from alexnet_np.errors import UserError
-from alexnet_np.tools import ablate
+from alexnet_np.tools import ablate, fig1
 from alexnet_np.tools.ablate import (
     VARIANT_NAMES,
     StudySettings,
@@ -20,7 +22,7 @@ from alexnet_np.tools.ablate import (
 def study(tmp_path, **kw):
     base = dict(out=str(tmp_path / "study"), arch="micro", epochs=1, batch_size=16,
                 synthetic_train=48, synthetic_val=24, cache_dir=str(tmp_path / "cache"),
-                train_eval_size=20)
+                train_eval_size=20, fig1=False)
     return StudySettings(**{**base, **kw})
 
 
@@ -32,7 +34,8 @@ def test_ablate_command_trains_every_variant_and_writes_the_tables(tmp_path, cap
     out = tmp_path / "abl"
     code = cli.main(["ablate", "--arch", "micro", "--epochs", "1", "--train-size", "48",
                      "--val-size", "24", "--batch-size", "16", "--train-eval-size", "20",
-                     "--cache-dir", str(tmp_path / "cache"), "--seeds", "0", "--out", str(out)])
+                     "--cache-dir", str(tmp_path / "cache"), "--seeds", "0", "--no-fig1",
+                     "--out", str(out)])
     assert code == 0
     text = capsys.readouterr().out
     for i, name in enumerate(VARIANT_NAMES, 1):
@@ -49,12 +52,12 @@ def test_ablate_command_trains_every_variant_and_writes_the_tables(tmp_path, cap
         assert r["top1_change"] == pytest.approx(expected)
     by = {r["variant"]: r for r in rows}
     assert by["no-lrn"]["paper_top1_change"] == 1.4 and by["pool-2x2"]["paper_top5_change"] == 0.3
+    assert (out / "ablation.png").stat().st_size > 0  # every variant's curves
     md = (out / "ablation.md").read_text()
     assert md.count("\n| ") == 9  # header + 8 variants
     assert all(isinstance(r["lr_drop_epochs"], list) for r in rows)
     assert "ReLU vs tanh" in md and "paper" in md
     # the variants really differ in what they switch
-    import numpy as np
     w_base = np.load(out / "baseline" / "last.npz")
     w_flat = np.load(out / "no-groups" / "last.npz")
     assert w_base["params/conv2.W"].shape[1] * 2 == w_flat["params/conv2.W"].shape[1]
@@ -137,3 +140,54 @@ def test_two_seeds_are_tabulated_side_by_side():
                                       [rows(0.02, 2, 6), rows(0.04, 3, None)], 500)
     assert "| tanh | c | 52.0% / 54.0% | +2.0 / +4.0 | +3.0 |" in md
     assert "seed 0: ReLU 2, tanh 6 (3.0x); seed 1: ReLU 3, tanh not reached" in md
+
+
+def test_fig1_nets_share_their_weights_and_the_grid_picks_the_fastest_rate():
+    relu, tanh = fig1.four_layer_net("relu", 8), fig1.four_layer_net("tanh", 8)
+    learned = [i for i, lay in enumerate(relu) if lay.params]
+    assert len(learned) == 4  # Fig. 1's four learned layers
+    for i in learned:
+        for k in relu[i].params:
+            np.testing.assert_array_equal(relu[i].params[k], tanh[i].params[k])
+    assert type(relu[1]).__name__ == "ReLU" and type(tanh[1]).__name__ == "Tanh"
+    assert fig1.epochs_to([0.9, 0.5, 0.25, 0.1]) == 3 and fig1.epochs_to([0.9, 0.3]) is None
+    runs = {0.01: np.array([0.9, 0.2]), 0.1: np.array([0.2]), 1.0: np.array([0.9, 0.8])}
+    assert fig1.best_of(runs) == 0.1
+    assert fig1.best_of({0.01: np.array([0.9, 0.5]), 0.1: np.array([0.9, 0.4])}) == 0.1
+    res = {"relu": {"epochs": 2}, "tanh": {"epochs": None}}
+    assert fig1.ratio(res, 30) == 15.5  # tanh not reached: at least 31 / 2
+    assert fig1.ratio({"relu": {"epochs": None}, "tanh": {"epochs": 3}}, 30) is None
+
+
+def test_fig1_training_reaches_the_target_on_separable_data_and_stops():
+    rng = np.random.default_rng(0)
+    y = np.arange(64) % 10
+    templates = rng.normal(0, 1, (10, 3, 8, 8))  # one fixed random image per class, + noise
+    x = (templates[y] + rng.normal(0, 0.3, (64, 3, 8, 8))).astype(np.float32)
+    errors = fig1.train_error_curve(fig1.four_layer_net("relu", 8), x, y, epochs=40, lr=0.05,
+                                    batch=16)
+    assert errors[-1] <= fig1.TARGET and len(errors) < 40  # stopped at the first hit
+    assert np.all(errors[:-1] > fig1.TARGET)
+
+
+def test_study_measures_fig1_per_seed_and_reuses_it(tmp_path):
+    s = study(tmp_path, variants=("baseline", "tanh"), fig1=True, fig1_size=8, fig1_images=32,
+              fig1_lrs=(0.01, 0.1), fig1_epochs=2)
+    log = []
+    ablate.run_seeds(s, [0, 1], log=log.append)
+    out = tmp_path / "study"
+    assert (out / "fig1.png").exists()
+    assert sum(m.startswith("fig1 seed") for m in log) == 2 * 2 * 2  # seeds x acts x rates
+    md = (out / "ablation.md").read_text()
+    assert "ReLU vs tanh the paper's way (Fig. 1)" in md
+    assert md.count("\n| 0 | ") == 1 and md.count("\n| 1 | ") == 1
+    data = json.loads((out / "ablation.json").read_text())
+    res = data["fig1"]["results"]
+    assert set(res) == {"0", "1"} and set(res["0"]) == {"relu", "tanh"}
+    assert set(res["0"]["relu"]["grid"]) == {"0.01", "0.1"}
+    log = []
+    ablate.run_seeds(s, [0, 1], log=log.append)
+    assert "fig1: already measured, reused" in log
+    assert not any(m.startswith("fig1 seed") for m in log)
+    with pytest.raises(UserError, match="shared Fig. 1 learning rate"):
+        ablate.run_fig1(dataclasses.replace(s, fig1_lrs=(0.1,), out=str(tmp_path / "x")), [0])

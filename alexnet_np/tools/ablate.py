@@ -10,8 +10,9 @@ re-runs each argument at small scale::
         top-1/top-5 error on a fixed subset of the TRAINING images (centre crop, no
         augmentation, dropout off) -> DIR/<variant>/train_error.jsonl
     gather the final validation errors from each run's metrics.jsonl and write
-    DIR/ablation.json and DIR/ablation.md (change versus baseline, the paper's figure beside it,
-    epochs to 25% training error for ReLU vs tanh: the paper's Fig. 1).
+    DIR/ablation.json, DIR/ablation.md (change versus baseline, the paper's figure beside it,
+    epochs to 25% training error) and DIR/ablation.png (each variant's curves);
+    then Fig. 1 the paper's way (tools/fig1.py): DIR/fig1.{json,png}.
 
 The learning-rate schedule is the same for every variant: ``cosine`` over the epoch budget by
 default. The paper's ``plateau`` schedule (divide by 10 when the validation error stops
@@ -35,6 +36,7 @@ from ..checkpoint import load_checkpoint, read_metrics
 from ..errors import UserError
 from ..model import get_config
 from ..train import TrainSettings, evaluate, load_data, load_for_inference, train
+from . import fig1 as fig1_tool
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,31 +80,43 @@ class StudySettings:
     """One ablation study (the shared budget; every variant uses the same values).
 
     The default regime lets the network overfit, so that dropout and augmentation have
-    something to fight: 1000 training images seen 30 times (about 930 steps of 32) with the
-    small presets' recipe (docs/training.md). ``QUICK`` is the same study, shorter.
+    something to fight: 1000 training images seen 50 times (1,550 steps of 32) with the small
+    presets' learning rate and init (docs/training.md); docs/ablations.md shows the baseline
+    reaching 9% training error in it. ``QUICK`` is the same study, shorter.
     """
 
     out: str = "runs/ablation"  # DIR: one run folder per variant, plus ablation.{md,json}
     data: str = "synthetic"
     arch: str = "cifar"
-    epochs: int = 30
+    epochs: int = 50
     batch_size: int = 32
     lr: float = 0.02
     seed: int = 0
     synthetic_train: int = 1000
     synthetic_val: int = 500
     cache_dir: str = ""
-    train_eval_size: int = 500  # training images whose error is measured after each epoch
+    train_eval_size: int = 300  # training images whose error is measured after each epoch
     variants: tuple = tuple(VARIANT_NAMES)  # which arms to run (baseline is always included)
     schedule: str = "cosine"  # the same for every variant: cosine, step or plateau (the paper)
     device: str = "cpu"
     progress: bool = False  # the training loop's own progress bars
-    warmup_steps: int = 20  # linear learning-rate warm-up (short: the quick study has 180 steps)
+    warmup_steps: int = 20  # linear learning-rate warm-up (at most one epoch, train.warmup_steps)
+    # Fig. 1 the paper's way (tools/fig1.py): a four-layer CNN, ReLU vs tanh, each at its
+    # fastest learning rate of the grid, epochs to 25% training error; one run per seed.
+    fig1: bool = True
+    fig1_size: int = 16  # the synthetic/CIFAR images downscaled: 32x32 would cost 4x
+    fig1_images: int = 512
+    fig1_scale: float = 1 / 16  # inputs of std ~4: tanh saturates as with the paper's init
+    fig1_lrs: tuple = (0.003, 0.01, 0.03, 0.1)
+    fig1_shared_lr: float = 0.01  # the paper's initial rate, both activations
+    fig1_epochs: int = 30
 
 
-# `ablate --quick`: the same study, shorter (12 steps of 32 per epoch, about 2,900 steps in all
-# for 8 variants x 2 seeds): about ten minutes on two quiet cores.
-QUICK = {"epochs": 15, "synthetic_train": 400, "synthetic_val": 300, "train_eval_size": 200}
+# `ablate --quick`: the same study, shorter and with one seed: a smoke test of the whole study
+# (docs/ablations.md: it still underfits, so it is no evidence about the ingredients).
+QUICK = {"epochs": 20, "synthetic_train": 500, "synthetic_val": 300, "train_eval_size": 300,
+         "fig1_images": 256}
+QUICK_SEEDS = [0]
 
 
 def select_variants(names):
@@ -342,6 +356,42 @@ def render_markdown(study, rows, n_val, n_train_eval, command=""):
     return "\n".join(lines)
 
 
+def plot_study(rows, path, title=""):
+    """Validation (solid) and training (dashed) top-1 error per epoch of every variant, one
+    panel per variant with the baseline in grey behind it: where a variant overfits, its two
+    curves part. Writes ``path`` (PNG)."""
+    import matplotlib
+    matplotlib.use("Agg")  # files only, never a window
+    import matplotlib.pyplot as plt
+    cols = 4
+    nrows = math.ceil(len(rows) / cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.2 * cols, 2.6 * nrows), squeeze=False,
+                             sharex=True, sharey=True)
+    base = rows[0]
+    for ax, r in zip(axes.flat, rows, strict=False):
+        for row, colour, lw in ((base, "0.6", 2.5), (r, "C0", 1.2)):
+            ax.plot(range(1, len(row["val_top1_curve"]) + 1),
+                    [100 * e for e in row["val_top1_curve"]], "-", color=colour, lw=lw,
+                    label=f"{row['variant']} val")
+            ax.plot(range(1, len(row["train_top1_curve"]) + 1),
+                    [100 * e for e in row["train_top1_curve"]], "--", color=colour, lw=lw,
+                    label=f"{row['variant']} train")
+        ax.set(title=r["variant"], ylim=(0, 100))
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(rows):]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xlabel("epoch")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("top-1 error (%)")
+    axes.flat[min(1, len(rows) - 1)].legend(fontsize=6)
+    fig.suptitle(title or "validation (solid) and training (dashed) error; baseline in grey")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path
+
+
 def run_study(study, log=print, command=""):
     """Train every selected variant (resuming), then write ``ablation.json`` and
     ``ablation.md`` in ``study.out``. Returns the result rows."""
@@ -377,6 +427,9 @@ def run_study(study, log=print, command=""):
         json.dump(payload, f, indent=1)
     with open(os.path.join(study.out, "ablation.md"), "w") as f:
         f.write(render_markdown(study, rows, n_val, len(subset.val_labels), command))
+    plot_study(rows, os.path.join(study.out, "ablation.png"),
+               f"seed {study.seed}: validation (solid) and training (dashed) top-1 error; "
+               "baseline in grey")
     return rows
 
 
@@ -431,13 +484,64 @@ def render_seeds_markdown(study, seeds, rows_by_seed, n_val, command=""):
     return "\n".join(lines)
 
 
+def fig1_settings(study, seeds):
+    """What one Fig. 1 measurement depends on (kept in fig1.json; a mismatch re-measures)."""
+    return {"data": study.data, "size": study.fig1_size, "n_images": study.fig1_images,
+            "scale": study.fig1_scale, "lrs": list(study.fig1_lrs),
+            "shared_lr": study.fig1_shared_lr, "epochs": study.fig1_epochs,
+            "seeds": list(seeds)}
+
+
+def run_fig1(study, seeds, log=print):
+    """Fig. 1 the paper's way for every seed (tools/fig1.py): ``DIR/fig1.json`` (reused when
+    its settings match) and ``DIR/fig1.png``. Returns ``(results, settings)``."""
+    settings = fig1_settings(study, seeds)
+    path = os.path.join(study.out, "fig1.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            saved = json.load(f)
+        if saved.get("settings") == settings:
+            log("fig1: already measured, reused")
+            return {int(k): v for k, v in saved["results"].items()}, settings
+    if study.fig1_shared_lr not in study.fig1_lrs:
+        raise UserError(f"the shared Fig. 1 learning rate {study.fig1_shared_lr} must be one "
+                        f"of the grid {list(study.fig1_lrs)}")
+    results = {}
+    for seed in seeds:
+        x, y = fig1_tool.load_inputs(study.data, study.fig1_size, study.fig1_images, seed,
+                                     study.fig1_scale, study.cache_dir)
+        results[seed] = fig1_tool.measure(x, y, lrs=study.fig1_lrs, seeds=(seed,),
+                                          epochs=study.fig1_epochs, log=log)[seed]
+    with open(path, "w") as f:
+        json.dump({"settings": settings, "results": results}, f, indent=1)
+    fig1_tool.plot(results, study.fig1_shared_lr, os.path.join(study.out, "fig1.png"))
+    return results, settings
+
+
+def _add_fig1(study, seeds, log):
+    """Measure Fig. 1 (unless switched off) and append it to ``DIR/ablation.{md,json}``."""
+    if not study.fig1:
+        return
+    results, settings = run_fig1(study, seeds, log=log)
+    with open(os.path.join(study.out, "ablation.md"), "a") as f:
+        f.write("\n" + fig1_tool.render_markdown(results, settings))
+    path = os.path.join(study.out, "ablation.json")
+    with open(path) as f:
+        payload = json.load(f)
+    payload["fig1"] = {"settings": settings, "results": results}
+    with open(path, "w") as f:
+        json.dump(payload, f, indent=1)
+
+
 def run_seeds(study, seeds, log=print, command=""):
     """Run the study once per seed. One seed: as :func:`run_study`, in ``study.out``. Several:
-    in ``study.out/seed<N>/``, then ``study.out/ablation.{md,json}`` side by side. Returns the
-    rows of each seed."""
+    in ``study.out/seed<N>/``, then ``study.out/ablation.{md,json}`` side by side. Then Fig. 1
+    the paper's way for the same seeds (``study.fig1``). Returns the rows of each seed."""
     seeds = list(dict.fromkeys(seeds))
     if len(seeds) == 1:
-        return [run_study(dataclasses.replace(study, seed=seeds[0]), log=log, command=command)]
+        rows = run_study(dataclasses.replace(study, seed=seeds[0]), log=log, command=command)
+        _add_fig1(study, seeds, log)
+        return [rows]
     rows_by_seed = []
     for seed in seeds:
         sub = dataclasses.replace(study, seed=seed, out=os.path.join(study.out, f"seed{seed}"))
@@ -451,4 +555,5 @@ def run_seeds(study, seeds, log=print, command=""):
                    "variants_by_seed": rows_by_seed}, f, indent=1)
     with open(os.path.join(study.out, "ablation.md"), "w") as f:
         f.write(render_seeds_markdown(study, seeds, rows_by_seed, n_val, command))
+    _add_fig1(study, seeds, log)
     return rows_by_seed
