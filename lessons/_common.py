@@ -12,7 +12,6 @@ with ``C.show(fig, "NN_name.png")``: inline in a notebook, saved to ``C.OUT`` (`
 the environment variable ALEXNET_NP_LESSON_OUT, or lessons/figures/) either way.
 """
 
-import argparse
 import os
 import sys
 
@@ -63,33 +62,6 @@ def check(cond, msg):
     if not cond:
         raise LessonCheckFailed(f"SELF-CHECK FAILED: {msg}")
     print(f"  [ok] {msg}")
-
-
-# parse(), section() and savefig() serve the lessons still written as main() scripts (03 and 14
-# until their notebook versions land); remove them when no lesson uses them.
-def parse(argv, doc):
-    """``--quick`` and ``--out DIR``; unknown arguments (a notebook kernel's) are ignored."""
-    p = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="small sizes: finishes in seconds")
-    p.add_argument("--out", default=os.path.join(HERE, "figures"),
-                   help="folder for the figures (default lessons/figures/)")
-    args, _ = p.parse_known_args([] if argv is None and "ipykernel" in sys.modules else argv)
-    os.makedirs(args.out, exist_ok=True)
-    return args
-
-
-def section(title):
-    print(f"\n=== {title} " + "=" * max(0, 70 - len(title)))
-
-
-def savefig(fig, out, name):
-    """Save a matplotlib figure as ``out/name`` and say where it went."""
-    import matplotlib.pyplot as plt
-    path = os.path.join(out, name)
-    fig.savefig(path, dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    print(f"  figure: {path}")
-    return path
 
 
 def cache_dir(out):
