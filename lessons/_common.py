@@ -69,32 +69,3 @@ def cache_dir(out):
     path = os.path.join(out, "data-cache")
     os.makedirs(path, exist_ok=True)
     return path
-
-
-def train_micro(out, steps, seed=0, batch=16, lr=0.02, **overrides):
-    """Train the ``micro`` preset on a small synthetic set; return (model, losses, dataset).
-
-    Used by the lessons that need a trained (or training) network in a few seconds.
-    """
-    import numpy as np
-
-    from alexnet_np.data import BatchLoader, load_dataset
-    from alexnet_np.model import build_model
-    from alexnet_np.optim import SGD
-    ds = load_dataset("synthetic", 18, synthetic_train=320, synthetic_val=80,
-                      cache_dir=cache_dir(out), verbose=False)
-    model = build_model("micro", num_classes=10, seed=seed, **overrides)
-    opt = SGD(model.params, lr=lr)
-    rng = np.random.default_rng(seed)
-    losses = []
-    while len(losses) < steps:
-        loader = BatchLoader(ds, "train", batch, model.cfg.input_size, rng=rng,
-                             scale=model.cfg.input_scale, prefetch=False)
-        for x, y in loader:
-            model.train()
-            loss, _ = model.loss_and_backward(x, y)
-            opt.step(model.grads)
-            losses.append(float(loss))
-            if len(losses) == steps:
-                break
-    return model, np.array(losses), ds

@@ -232,25 +232,25 @@ def conv2d_forward_fast(x, W, b, stride=1, padding=0, groups=1):
     ow = conv_output_size(w, kw, stride, padding)
     ohw = oh * ow
     xc = x.transpose(1, 0, 2, 3)  # (C, N, H, W) view
-    w_mats = [W[g * fg:(g + 1) * fg].reshape(fg, kk) for g in range(groups)]  # (Fg, Cg*KH*KW)
     out = np.empty((f, n, oh, ow), dtype=x.dtype)  # channel-major
-    out_mat = out.reshape(f, n * ohw)  # (F, N*OH*OW)
 
     if use_winograd(W, stride):
         U = transform_filters(W)  # (16, F, Cg)
-        run_jobs(lambda images: winograd_conv(out, xc, U, b, padding, groups, images,
-                                              _winograd_buffers(x.dtype)),
-                 split(n, MAX_JOBS))
-        return out.transpose(1, 0, 2, 3), (x, W, stride, padding, groups)
 
-    def job(images):
-        for a, z in _chunks(images, c * kh * kw, ohw, x.itemsize):
-            cols = _buffer((c * kh * kw, (z - a) * ohw), x.dtype)  # (C*KH*KW, L)
-            im2col_images(cols, xc, a, z, kh, kw, stride, padding, oh, ow)
-            for g in range(groups):
-                np.matmul(w_mats[g], cols[g * kk:(g + 1) * kk],
-                          out=out_mat[g * fg:(g + 1) * fg, a * ohw:z * ohw])
-            add_bias_cols(out_mat, b, a * ohw, z * ohw)
+        def job(images):
+            winograd_conv(out, xc, U, b, padding, groups, images, _winograd_buffers(x.dtype))
+    else:
+        w_mats = [W[g * fg:(g + 1) * fg].reshape(fg, kk) for g in range(groups)]  # (Fg, Cg*KH*KW)
+        out_mat = out.reshape(f, n * ohw)  # (F, N*OH*OW)
+
+        def job(images):
+            for a, z in _chunks(images, c * kh * kw, ohw, x.itemsize):
+                cols = _buffer((c * kh * kw, (z - a) * ohw), x.dtype)  # (C*KH*KW, L)
+                im2col_images(cols, xc, a, z, kh, kw, stride, padding, oh, ow)
+                for g in range(groups):
+                    np.matmul(w_mats[g], cols[g * kk:(g + 1) * kk],
+                              out=out_mat[g * fg:(g + 1) * fg, a * ohw:z * ohw])
+                add_bias_cols(out_mat, b, a * ohw, z * ohw)
 
     run_jobs(job, split(n, MAX_JOBS))
     return out.transpose(1, 0, 2, 3), (x, W, stride, padding, groups)

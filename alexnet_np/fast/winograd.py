@@ -158,8 +158,8 @@ def winograd_conv(out, xc, U, b, pad, groups, images, buffers):
     """``out[:, a:z] = conv(x, W) + b`` for the images ``images = (a, z)``, W 3x3, stride 1.
 
     out (F, N, OH, OW) channel-major, written; xc (C, N, H, W); U (16, F, Cg) from
-    :func:`transform_filters`; b (F,); ``buffers(shape)`` gives scratch arrays (the caller's
-    per-thread buffers, two of them: V and M).
+    :func:`transform_filters`; b (F,); ``buffers(i, shape)`` gives scratch array i of that
+    shape (the caller's per-thread buffers: 0 for V, 1 for M).
     """
     c, _, h, w = xc.shape
     f, oh, ow = out.shape[0], out.shape[2], out.shape[3]
