@@ -136,16 +136,19 @@ def run_seed(args, ds, seed, torch, log=print):
 
 
 def summary(rows, epochs):
-    """Lines: per epoch, mean +- std over seeds of each side and of the difference."""
-    lines = ["epoch | ours top-1 (mean +- std) | torch top-1 | ours - torch (points)"]
+    """Lines: per epoch, mean +- std over seeds of each side and of the difference, and the
+    difference's standard error (std / sqrt(seeds))."""
+    lines = ["epoch | ours top-1 (mean +- std) | torch top-1 | ours - torch (points: mean +- "
+             "std, standard error of the mean)"]
     for e in range(1, epochs + 1):
         r = [x for x in rows if x["epoch"] == e]
         a = 100 * np.array([x["ours_top1"] for x in r])
         b = 100 * np.array([x["torch_top1"] for x in r])
         d = a - b
+        sd = d.std(ddof=1) if len(d) > 1 else 0.0
         lines.append(f"{e} | {a.mean():.1f}% +- {a.std(ddof=1) if len(a) > 1 else 0:.1f} | "
                      f"{b.mean():.1f}% +- {b.std(ddof=1) if len(b) > 1 else 0:.1f} | "
-                     f"{d.mean():+.1f} +- {d.std(ddof=1) if len(d) > 1 else 0:.1f} "
+                     f"{d.mean():+.1f} +- {sd:.1f}, s.e. {sd / np.sqrt(len(d)):.1f} "
                      f"({len(r)} seeds)")
     return lines
 
