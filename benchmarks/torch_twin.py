@@ -4,6 +4,8 @@
     python benchmarks/digits_folder.py --out data/digits
     python benchmarks/torch_twin.py --data data/digits --epochs 3 --seeds 0,1,2,3
     python benchmarks/torch_twin.py --data data/digits --check-steps 20     # implementation only
+    python benchmarks/digits_folder.py --set mnist5k --out data/mnist5k   # 5,000 MNIST digits
+    python benchmarks/torch_twin.py --data data/mnist5k --lr 0.005 --seeds 0,1,2,3,4,5 --threads 1
     python benchmarks/torch_twin.py --data synthetic --epochs 10 --batch-size 64 --lr 0.02 \
         --schedule constant      # the default run's data and start, in PyTorch too
 
