@@ -243,17 +243,18 @@ def spatial_sizes(cfg):
 
 
 def layer_classes(fast=False):
-    """The classes the network is built from: ``(Conv2d, LocalResponseNorm, MaxPool2d, Linear)``.
+    """The classes the network is built from: ``(Conv2d, LocalResponseNorm, MaxPool2d, Linear,
+    ReLU)``.
 
     ``fast=False``: the plain NumPy reference layers (``alexnet_np/layers``), the code to read.
     ``fast=True``: their Numba twins (``alexnet_np/fast``), subclasses that compute the same
-    numbers faster. The other layers (ReLU, dropout, ...) have no fast twin.
+    numbers faster. The other layers (tanh, dropout, ...) have no fast twin.
     """
     if not fast:
-        return Conv2d, LocalResponseNorm, MaxPool2d, Linear
+        return Conv2d, LocalResponseNorm, MaxPool2d, Linear, ReLU
     # Imported here, only on request: the reference path must run where Numba is missing.
-    from .fast import FastConv2d, FastLinear, FastLocalResponseNorm, FastMaxPool2d
-    return FastConv2d, FastLocalResponseNorm, FastMaxPool2d, FastLinear
+    from .fast import FastConv2d, FastLinear, FastLocalResponseNorm, FastMaxPool2d, FastReLU
+    return FastConv2d, FastLocalResponseNorm, FastMaxPool2d, FastLinear, FastReLU
 
 
 class AlexNet:
@@ -274,8 +275,8 @@ class AlexNet:
         rng = np.random.default_rng(0) if rng is None else rng
         self.dropout_rng = np.random.default_rng(rng.integers(2**63))
         self.layers = []  # [(name, Layer)]
-        Conv, Norm, Pool, Dense = layer_classes(fast)
-        act = {"relu": ReLU, "tanh": Tanh}[cfg.activation]
+        Conv, Norm, Pool, Dense, Relu = layer_classes(fast)
+        act = {"relu": Relu, "tanh": Tanh}[cfg.activation]
         groups = 2 if cfg.grouped else 1
         extra, p1 = conv1_geometry(cfg)
         alpha = cfg.lrn_alpha / cfg.lrn_size if cfg.lrn_alpha_over_n else cfg.lrn_alpha

@@ -247,3 +247,53 @@ def test_linear_matches_reference_and_reuses_grad_array(dtype):
     fast.backward(2 * dout)
     assert fast.grads["W"] is held  # written in place, not reallocated
     close(held, 2 * g_ref["W"], dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("layout", ["nchw", "cnhw", "slice"])
+@pytest.mark.filterwarnings("ignore:invalid value")  # inf * 0 in the reference, on purpose
+def test_relu_matches_reference_bit_for_bit(dtype, layout, monkeypatch):
+    """The jobs path (forced on small arrays) gives the reference's very bits, also for
+    NaN, inf and -0; out and dx keep the input's memory order; a non-contiguous input (a
+    slice) goes through the reference statements."""
+    from alexnet_np.fast import FastReLU, relu_backward_fast, relu_forward_fast
+    from alexnet_np.fast import relu as fast_relu
+    from alexnet_np.layers import ReLU, relu_backward, relu_forward
+
+    monkeypatch.setattr(fast_relu, "PARALLEL_SIZE", 1)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 4, 5, 6)).astype(dtype)
+    x.flat[:6] = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-300]
+    dout = rng.standard_normal(x.shape).astype(dtype)
+    dout.flat[6:9] = [np.nan, np.inf, -np.inf]
+    if layout == "cnhw":
+        x, dout = channel_major(x), channel_major(dout)
+    if layout == "slice":
+        x, dout = x[:, :, 1:], dout[:, :, 1:]
+    x_before = x.copy()
+    out, cache = relu_forward_fast(x)
+    out_ref, cache_ref = relu_forward(x)
+    assert out.dtype == dtype and out.strides == np.empty_like(x).strides
+    np.testing.assert_array_equal(out.view(f"u{x.itemsize}"), out_ref.view(f"u{x.itemsize}"))
+    dx = relu_backward_fast(dout, cache)
+    dx_ref = relu_backward(dout, cache_ref)
+    assert dx.dtype == dtype
+    np.testing.assert_array_equal(dx.view(f"u{x.itemsize}"), dx_ref.view(f"u{x.itemsize}"))
+    if layout != "slice":
+        assert order_of(out) == order_of(dx) == layout
+    # dout in the other memory order than the output: the reference's statement
+    other = np.ascontiguousarray(dout) if layout == "cnhw" else channel_major(dout)
+    np.testing.assert_array_equal(relu_backward_fast(other, cache), dx_ref)
+    np.testing.assert_array_equal(x, x_before)
+    assert isinstance(FastReLU(), ReLU)
+
+
+def test_relu_memory_view_is_a_view_in_memory_order():
+    from alexnet_np.fast.relu import memory_view
+
+    a = channel_major(np.arange(24.0).reshape(2, 3, 2, 2))
+    flat = memory_view(a)
+    assert np.shares_memory(flat, a) and flat.shape == (24,)
+    np.testing.assert_array_equal(flat, a.transpose(1, 0, 2, 3).reshape(-1))
+    assert np.shares_memory(memory_view(a[:, 1:]), a)  # channels are outermost in CNHW
+    assert memory_view(a[..., 1:]) is None

@@ -4,15 +4,16 @@
 package mirrors it file by file (``fast/conv2d.py`` is the fast ``layers/conv2d.py``, and so
 on) for the ops where NumPy alone leaves time on the table: convolution (im2col/col2im, and
 Winograd's F(2x2, 3x3) in ``winograd.py`` for the forward pass of the 3x3 layers),
-LRN, overlapping max-pooling and (two BLAS details) the fully connected layer; ``sgd.py`` has
+LRN, overlapping max-pooling, ReLU (both cores, no mask array) and (two BLAS details) the
+fully connected layer; ``sgd.py`` has
 the paper's SGD update as one fused pass (``FastSGD``). Each fast module has the functional pair
 ``op_forward_fast`` / ``op_backward_fast`` with the reference's signature and a layer class
 that subclasses the reference layer, so ``isinstance(layer, Conv2d)`` still holds and every
 attribute, parameter and the contract (``layers/base.py``) stay the same. The tests
 (``tests/test_fast_*.py``) hold each fast op to its reference, forward and backward.
 
-The other layers (ReLU, dropout, flatten, softmax) are already one or two large NumPy
-operations; they need no fast version.
+The other layers (tanh, dropout, flatten, softmax) are one or two NumPy operations on small
+arrays in AlexNet; they need no fast version.
 
 ``AlexNet(cfg, fast=True)`` / ``build_model(..., fast=True)`` builds the network from these
 classes (``model.layer_classes``); the default builds it from the reference layers, and this
@@ -27,10 +28,12 @@ from .conv2d import FastConv2d, conv2d_backward_fast, conv2d_forward_fast
 from .linear import FastLinear, linear_backward_fast, linear_forward_fast
 from .lrn import FastLocalResponseNorm, lrn_backward_fast, lrn_forward_fast
 from .maxpool2d import FastMaxPool2d, maxpool2d_backward_fast, maxpool2d_forward_fast
+from .relu import FastReLU, relu_backward_fast, relu_forward_fast
 
 __all__ = [
     "FastConv2d", "FastLocalResponseNorm",
     "FastMaxPool2d", "FastLinear", "linear_forward_fast", "linear_backward_fast",
     "conv2d_forward_fast", "conv2d_backward_fast", "lrn_forward_fast",
     "lrn_backward_fast", "maxpool2d_forward_fast", "maxpool2d_backward_fast",
+    "FastReLU", "relu_forward_fast", "relu_backward_fast",
 ]

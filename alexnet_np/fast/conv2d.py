@@ -21,8 +21,9 @@ Same math as the reference (see its docstring), same gradients. What makes it fa
    ``cols`` (an im2col of a few MB, cheap next to the products that read it).
 2. The batch is cut into at most ``MAX_JOBS`` jobs (ranges of images) that the worker threads
    of ``threads.py`` share, each with a single-threaded BLAS: one level of parallelism, no
-   two thread pools spinning against each other. Each job sums its own part of ``dW``; the
-   parts are added in job order, so the result does not depend on which thread ran what.
+   two thread pools spinning against each other. Each job sums its own part of ``dW`` and
+   ``db``; the parts are added in job order, so the result does not depend on which thread
+   ran what.
 3. im2col and col2im are serial Numba loops that release the GIL. Each input plane is first
    split by column phase (mod the stride), so that every row segment of cols is a contiguous
    copy, even for conv1's stride 4; col2im gathers each (H, W) plane of dx in one pass, so
@@ -272,8 +273,10 @@ def conv2d_backward_fast(dout, cache, need_dx=True):
 
     def job(images):
         dw_t = np.zeros((groups, kk, fg), dtype=x.dtype)  # this job's part of dW^T per group
+        db = np.zeros(f, dtype=x.dtype)  # and of db
         tmp = np.empty((kk, fg), dtype=x.dtype)
         for a, z in _chunks(images, c * kh * kw, ohw, x.itemsize):
+            db += dout_mat[:, a * ohw:z * ohw].sum(axis=1)
             cols = _buffer((c * kh * kw, (z - a) * ohw), x.dtype)  # (C*KH*KW, L)
             im2col_images(cols, xc, a, z, kh, kw, stride, padding, oh, ow)
             for g in range(groups):
@@ -290,14 +293,14 @@ def conv2d_backward_fast(dout, cache, need_dx=True):
                     np.matmul(w_mats[g].T, dout_mat[g * fg:(g + 1) * fg, a * ohw:z * ohw],
                               out=cols[g * kk:(g + 1) * kk])
                 col2im_images(dxc, cols, a, z, kh, kw, stride, padding, oh, ow)
-        return dw_t
+        return dw_t, db
 
     parts = run_jobs(job, split(n, MAX_JOBS))
-    dw_t = parts[0]
-    for part in parts[1:]:  # in job order: the same sum whatever thread ran which job
-        dw_t += part
+    dw_t, db = parts[0]
+    for part_w, part_b in parts[1:]:  # in job order: the same sums whatever thread ran which job
+        dw_t += part_w
+        db += part_b
     dW = np.ascontiguousarray(dw_t.transpose(0, 2, 1)).reshape(f, cg, kh, kw)
-    db = dout_mat.sum(axis=1)
     if not need_dx:
         return None, dW, db
     return dxc.transpose(1, 0, 2, 3), dW, db
