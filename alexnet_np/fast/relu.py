@@ -8,9 +8,9 @@ The reference is one NumPy statement each way, already at the speed of memory fo
 what it leaves on the table is the second core and, in the backward pass, the boolean mask
 ``out > 0`` it builds before multiplying (an extra array as large as the activation: 9 MB of
 bools for relu1 at batch 32). Here both passes are one Numba loop over the activation's memory,
-a range of elements per job on the workers of ``threads.py``. relu1 at batch 32 (37 MB):
-forward 5.4 -> 3 ms, backward 10.6 -> 4 ms on the project's two-core machine
-(docs/performance.md).
+a range of elements per job on the workers of ``threads.py``. relu1 at batch 32 (37 MB), in
+the bench on the project's two-core machine: backward 10.6-12.2 -> 5.8-6.3 ms; the forward
+pass stays at the reference's 5-6 ms (memory-bound either way; docs/performance.md).
 
 The activation is taken in whatever memory order it has (NCHW or the fast path's CNHW, see
 ``layout.py``); ``out`` and ``dx`` get the same order. Arrays that are not one contiguous block,
