@@ -262,6 +262,9 @@ def torch_peak_rss_mb(arch, batch_size, threads):
 
 
 # --- the benchmark -------------------------------------------------------------------------
+SPIN_SETTLE_S = 0.25  # pause after each sgemm measurement (see run_bench)
+
+
 def run_bench(arch="paper", batch_size=32, steps=5, warmup=2, compare_torch=False, fast=True,
               seed=0, log=None):
     """Time ``steps`` training steps and inference passes; returns the report as a dict.
@@ -324,6 +327,10 @@ def run_bench(arch="paper", batch_size=32, steps=5, warmup=2, compare_torch=Fals
             ours_infer()
             infer_t.append(time.perf_counter() - t0)
             gemm_rates.append(sgemm_gflops(*gemm))
+            # OpenBLAS's threads spin for a while after a product (up to ~0.1 s by default)
+            # before they sleep: let them, so that they do not take cores from the next timed
+            # step (PyTorch's, when comparing).
+            time.sleep(SPIN_SETTLE_S)
             if runner:
                 t0 = time.perf_counter()
                 runner.train_step()
@@ -331,6 +338,7 @@ def run_bench(arch="paper", batch_size=32, steps=5, warmup=2, compare_torch=Fals
                 t0 = time.perf_counter()
                 runner.infer()
                 torch_infer_t.append(time.perf_counter() - t0)
+                time.sleep(SPIN_SETTLE_S)  # the same pause before our next step
             log(f"step {i + 1}/{steps}: train {train_t[-1]:.3f} s"
                 + (f", torch {torch_train_t[-1]:.3f} s" if runner else ""))
     finally:
