@@ -65,6 +65,8 @@ def test_bench_compare_torch_when_installed():
     r = run_bench("micro", batch_size=2, steps=1, warmup=1, compare_torch=True)
     assert r["ratio"] > 0 and r["torch_train_images_per_s"] > 0
     assert r["torch_peak_rss_mb"] > 0 and "PyTorch" in format_report(r)
+    assert len(r["train_pair_ratios"]) == 1 and r["train_pair_ratios"][0] > 0
+    assert "step by step" in format_report(r)
 
 
 def test_torch_twin_computes_the_same_logits():

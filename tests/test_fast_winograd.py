@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from alexnet_np.fast import conv2d as fast_conv2d
-from alexnet_np.fast import winograd
+from alexnet_np.fast import winograd, winograd5
 from alexnet_np.fast.conv2d import conv2d_forward_fast, use_winograd
 from alexnet_np.layers import conv2d_forward
 from alexnet_np.model import build_model
@@ -70,18 +70,18 @@ def test_small_chunks_give_the_same_bits(monkeypatch):
     np.testing.assert_array_equal(whole, one)
 
 
-def test_paper_conv3_to_conv5_use_it_and_the_switch_turns_it_off(monkeypatch):
+def test_paper_conv2_to_conv5_use_it_and_the_switch_turns_it_off(monkeypatch):
     model = build_model("paper", fast=True)
     used = {name: use_winograd(layer.params["W"], layer.stride)
             for name, layer in model.layers if name.startswith("conv")}
-    assert used == {"conv1": False, "conv2": False, "conv3": True, "conv4": True,
-                    "conv5": True}
+    assert used == {"conv1": None, "conv2": winograd5, "conv3": winograd, "conv4": winograd,
+                    "conv5": winograd}
     rng = np.random.default_rng(2)
     x = rng.standard_normal((2, 4, 6, 6))
     W = rng.standard_normal((3, 4, 3, 3))
     b = np.zeros(3)
     monkeypatch.setattr(fast_conv2d, "WINOGRAD", False)
-    assert not use_winograd(W, 1)
+    assert use_winograd(W, 1) is None
     im2col_out, _ = conv2d_forward_fast(x, W, b, 1, 1, 1)
     monkeypatch.setattr(fast_conv2d, "WINOGRAD", True)
     wino_out, _ = conv2d_forward_fast(x, W, b, 1, 1, 1)

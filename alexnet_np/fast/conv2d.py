@@ -31,7 +31,8 @@ Same math as the reference (see its docstring), same gradients. What makes it fa
    never by a padded copy of the input.
 4. ``need_dx=False`` (conv1) skips the input gradient: the ``dcols`` product and col2im.
 5. The forward pass of 3x3 stride-1 convolutions (conv3-5) uses Winograd's F(2x2, 3x3)
-   instead (``winograd.py``): half the multiply-adds, no im2col matrix.
+   instead (``winograd.py``): half the multiply-adds, no im2col matrix; that of 5x5 stride-1
+   convolutions (conv2) F(3x3, 5x5) (``winograd5.py``): 0.22 of the multiply-adds.
 """
 
 import threading
@@ -42,14 +43,14 @@ from numba import njit
 from ..layers.base import as_dtype
 from ..layers.conv2d import Conv2d, _check_conv
 from ..layers.im2col import conv_output_size
+from . import winograd, winograd5
 from .layout import in_order
 from .threads import run_jobs, split
-from .winograd import transform_filters, winograd_conv
 
 CHUNK_BYTES = 16 << 20  # one chunk's cols at most (one image at least): see the docstring
 MAX_JOBS = 4  # jobs per batch: enough to keep 2-4 workers busy; each holds a part of dW
 SMALL_PRODUCT = 4096  # dW parts with at most this many entries go through acc_a_bt
-WINOGRAD = True  # forward pass of 3x3 stride-1 convolutions by winograd.py
+WINOGRAD = True  # forward pass of 3x3 / 5x5 stride-1 convolutions by winograd.py / winograd5.py
 
 
 def _valid_range(v, stride, pad, size, n_out):
@@ -200,9 +201,12 @@ def _buffer(shape, dtype, slot=0):
 
 
 def use_winograd(W, stride):
-    """True when :mod:`winograd` computes this convolution's forward pass: 3x3 kernels,
-    stride 1 (conv3, conv4 and conv5 of every preset)."""
-    return W.shape[2:] == (3, 3) and stride == 1 and WINOGRAD
+    """The Winograd module that computes this convolution's forward pass, or None:
+    :mod:`winograd` for 3x3 kernels (conv3, conv4, conv5 of every preset), :mod:`winograd5`
+    for 5x5 (conv2 of ``paper``, ``tiny`` and ``cifar``); stride 1 only."""
+    if not WINOGRAD or stride != 1:
+        return None
+    return {(3, 3): winograd, (5, 5): winograd5}.get(tuple(W.shape[2:]))
 
 
 def _winograd_buffers(dtype):
@@ -235,11 +239,13 @@ def conv2d_forward_fast(x, W, b, stride=1, padding=0, groups=1):
     xc = x.transpose(1, 0, 2, 3)  # (C, N, H, W) view
     out = np.empty((f, n, oh, ow), dtype=x.dtype)  # channel-major
 
-    if use_winograd(W, stride):
-        U = transform_filters(W)  # (16, F, Cg)
+    wino = use_winograd(W, stride)
+    if wino is not None:
+        U = wino.transform_filters(W)  # (16 or 49, F, Cg)
 
         def job(images):
-            winograd_conv(out, xc, U, b, padding, groups, images, _winograd_buffers(x.dtype))
+            wino.winograd_conv(out, xc, U, b, padding, groups, images,
+                               _winograd_buffers(x.dtype))
     else:
         w_mats = [W[g * fg:(g + 1) * fg].reshape(fg, kk) for g in range(groups)]  # (Fg, Cg*KH*KW)
         out_mat = out.reshape(f, n * ohw)  # (F, N*OH*OW)

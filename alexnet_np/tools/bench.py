@@ -262,6 +262,9 @@ def torch_peak_rss_mb(arch, batch_size, threads):
 
 
 # --- the benchmark -------------------------------------------------------------------------
+SPIN_SETTLE_S = 0.25  # pause after each sgemm measurement (see run_bench)
+
+
 def run_bench(arch="paper", batch_size=32, steps=5, warmup=2, compare_torch=False, fast=True,
               seed=0, log=None):
     """Time ``steps`` training steps and inference passes; returns the report as a dict.
@@ -274,8 +277,10 @@ def run_bench(arch="paper", batch_size=32, steps=5, warmup=2, compare_torch=Fals
     SGD update), ``blas``, ``numba``, ``sgemm_gflops`` (median of :func:`sgemm_gflops` over
     the steps); with
     ``compare_torch`` also ``torch_train_images_per_s``, ``torch_infer_images_per_s``,
-    ``torch_peak_rss_mb``, ``ratio`` (ours / PyTorch, training), ``infer_ratio`` and
-    ``memory_ratio``.
+    ``torch_peak_rss_mb``, ``ratio`` (ours / PyTorch, training), ``infer_ratio``,
+    ``memory_ratio`` and ``train_pair_ratios`` (PyTorch's step time over ours, step by step:
+    each pair ran one after the other, so a busy minute slows both sides of it alike and the
+    spread of these shows how noisy the machine was).
     """
     log = log or (lambda msg: None)
     threads = thread_count()
@@ -322,6 +327,10 @@ def run_bench(arch="paper", batch_size=32, steps=5, warmup=2, compare_torch=Fals
             ours_infer()
             infer_t.append(time.perf_counter() - t0)
             gemm_rates.append(sgemm_gflops(*gemm))
+            # OpenBLAS's threads spin for a while after a product (up to ~0.1 s by default)
+            # before they sleep: let them, so that they do not take cores from the next timed
+            # step (PyTorch's, when comparing).
+            time.sleep(SPIN_SETTLE_S)
             if runner:
                 t0 = time.perf_counter()
                 runner.train_step()
@@ -329,6 +338,7 @@ def run_bench(arch="paper", batch_size=32, steps=5, warmup=2, compare_torch=Fals
                 t0 = time.perf_counter()
                 runner.infer()
                 torch_infer_t.append(time.perf_counter() - t0)
+                time.sleep(SPIN_SETTLE_S)  # the same pause before our next step
             log(f"step {i + 1}/{steps}: train {train_t[-1]:.3f} s"
                 + (f", torch {torch_train_t[-1]:.3f} s" if runner else ""))
     finally:
@@ -365,6 +375,7 @@ def run_bench(arch="paper", batch_size=32, steps=5, warmup=2, compare_torch=Fals
         result["torch_infer_images_per_s"] = batch_size / t_infer
         result["ratio"] = result["train_images_per_s"] / result["torch_train_images_per_s"]
         result["infer_ratio"] = result["infer_images_per_s"] / result["torch_infer_images_per_s"]
+        result["train_pair_ratios"] = [t / o for o, t in zip(train_t, torch_train_t, strict=True)]
         log("measuring PyTorch's peak memory in a child process")
         result["torch_peak_rss_mb"] = torch_peak_rss_mb(arch, batch_size, threads)
         result["memory_ratio"] = result["peak_rss_mb"] / result["torch_peak_rss_mb"]
@@ -408,4 +419,9 @@ def format_report(r):
                   f"{r['torch_peak_rss_mb']:.0f} MiB",
                   f"ratio (ours / PyTorch): training {r['ratio']:.2f}x, inference "
                   f"{r['infer_ratio']:.2f}x, peak memory {r['memory_ratio']:.2f}x"]
+        pairs = r.get("train_pair_ratios")
+        if pairs:
+            lines.append(f"training, step by step (PyTorch's step / ours, same minute): median "
+                         f"{statistics.median(pairs):.2f}x, range {min(pairs):.2f}-"
+                         f"{max(pairs):.2f}x over {len(pairs)} pairs")
     return "\n".join(lines)

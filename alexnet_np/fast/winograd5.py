@@ -1,0 +1,214 @@
+"""5x5 stride-1 convolution by Winograd's minimal filtering, F(3x3, 5x5) (Lavin & Gray 2016).
+
+The sibling of ``winograd.py`` (F(2x2, 3x3), conv3-5) for conv2 of the paper (sec. 3.5: 5x5
+kernels, stride 1, padding 2, 27x27 output), the largest layer of a training step. Read that
+module first: the scheme is the same, only the tile and the matrices are larger. Each 3x3
+output TILE needs a 7x7 input patch d; in one dimension, three outputs of a 5-tap filter g
+from seven inputs::
+
+    y_i = sum_k d_(i+k) g_k  (i = 0, 1, 2)        y = A^T [(G g) * (B^T d)]   (* elementwise)
+
+takes 7 multiplications instead of 15. Nested in both dimensions a tile costs 49 instead of
+225, and over channels the 49 elementwise products become 49 matrix products::
+
+    U[k] (F, C) = (G g G^T)[k]        V[k] (C, T) = (B^T d B)[k]        M[k] = U[k] @ V[k]
+    out tile (3, 3) = A^T M[., f, t] A + b[f]                           (k = 7*row + col)
+
+For conv2's 27x27 output that is 9x9 tiles exactly: 49 * 81 products per filter and channel
+instead of 25 * 729, 0.22 of the multiply-adds of im2col + GEMM (measured per 8 images and
+one group on one core: 9.0 ms against 17.9 ms for im2col + GEMM).
+
+The matrices come from the Cook-Toom construction (Lavin & Gray, sec. 4; the "wincnn"
+recipe) with the six points p = 0, 1, -1, 2, -2, 1/2 and the point at infinity. Writing
+N_j = prod_(l != j) (p_j - p_l) and M_j(x) = prod_(l != j) (x - p_l)::
+
+    A^T[i, j] = p_j^i            (the last column: 1 in the last row, 0 above)
+    G[j, k]   = p_j^k / N_j      (the last row: (0, 0, 0, 0, 1))
+    B^T[j]    = the coefficients of M_j(x), lowest power first;
+                the last row: those of prod_l (x - p_l)
+
+(:func:`cook_toom` builds them; the tests check the 1-D identity above on random data and
+on a hand-computed case). Larger tiles round worse than small ones: with these points the
+float32 result of a conv2-sized layer is within ~4e-6 of the exact one (relative to the
+largest output; im2col + GEMM: ~6e-7), and float64 agrees with the direct sum to ~1e-14.
+
+Only the FORWARD pass uses it: the backward pass of conv2 keeps im2col (``conv2d.py``),
+which it needs for the weight gradient anyway.
+
+Shapes: xc (C, N, H, W) channel-major view; out (F, N, OH, OW), OH = H + 2p - 4.
+"""
+
+import numpy as np
+from numba import njit
+
+from .threads import run_jobs, split
+
+TILE_BYTES = 8 << 20  # one chunk's V at most (one image at least)
+POINTS = (0.0, 1.0, -1.0, 2.0, -2.0, 0.5)  # and infinity
+M_OUT, R = 3, 5  # output tile, filter size
+N_IN = M_OUT + R - 1  # 7: input tile
+
+
+def cook_toom(m, r, points):
+    """``(A^T (m, n), G (n, r), B^T (n, n))`` for F(m, r) on ``points`` and infinity,
+    n = m + r - 1 = len(points) + 1 (float64)."""
+    n = m + r - 1
+    if len(points) != n - 1:
+        raise ValueError(f"F({m}, {r}) needs {n - 1} finite points, got {len(points)}")
+    at, g, bt = np.zeros((m, n)), np.zeros((n, r)), np.zeros((n, n))
+    for j, p in enumerate(points):
+        others = [q for i, q in enumerate(points) if i != j]
+        at[:, j] = [p ** i for i in range(m)]
+        g[j] = [p ** k / np.prod([p - q for q in others]) for k in range(r)]
+        bt[j, :n - 1] = np.poly(others)[::-1]  # M_j(x), lowest power first
+    at[m - 1, n - 1] = 1.0
+    g[n - 1, r - 1] = 1.0
+    bt[n - 1] = np.poly(points)[::-1]
+    return at, g, bt
+
+
+AT, G, BT = cook_toom(M_OUT, R, POINTS)
+
+
+def transform_filters(W):
+    """``U (49, F, Cg)``: ``G g G^T`` of every 5x5 filter g = W[f, c], flattened row-major
+    over the 7x7 positions k = 7*row + col. Two matrix products per range of filters, on the
+    workers of ``threads.py`` (BLAS on one thread: OpenBLAS's own pool, once woken, would
+    keep spinning on the cores the convolution needs next)."""
+    f, cg, _, _ = W.shape
+    U = np.empty((N_IN * N_IN, f, cg), dtype=W.dtype)
+    g = G.astype(W.dtype)
+
+    def part(r):
+        f0, f1 = r
+        w = W[f0:f1].transpose(2, 0, 1, 3).reshape(R, (f1 - f0) * cg * R)  # (5, Fb*Cg*5)
+        rows = (g @ w).reshape(N_IN, (f1 - f0) * cg, R)  # (7, Fb*Cg, 5): G g
+        u = rows @ g.T  # (7, Fb*Cg, 7): (G g) G^T
+        U[:, f0:f1] = u.transpose(0, 2, 1).reshape(N_IN * N_IN, f1 - f0, cg)
+
+    run_jobs(part, split(f, 4))
+    return U
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def input_transform(v, xc, n0, n1, pad, th, tw, bt):
+    """``v[k, c, t] = (B^T d B)[k]`` for the 7x7 patch d of tile t of image n0 <= n < n1,
+    channel c (0 outside the input). v (49, C, T), T = (n1 - n0)*th*tw; xc (C, N, H, W);
+    bt (7, 7).
+
+    Channel by channel: the patches are first gathered with the tile index innermost,
+    ``d[row, col, t]``, so that both halves of the transform (B^T on the rows, then B on
+    the columns) are loops over T contiguous numbers that LLVM vectorises."""
+    c, _, h, w = xc.shape
+    t_all = (n1 - n0) * th * tw
+    d = np.empty((N_IN, N_IN, t_all), dtype=v.dtype)
+    s = np.empty((N_IN, N_IN, t_all), dtype=v.dtype)
+    for ci in range(c):
+        for ni in range(n0, n1):
+            plane = xc[ci, ni]  # (H, W)
+            for ti in range(th):
+                for tj in range(tw):
+                    t = ((ni - n0) * th + ti) * tw + tj
+                    for u in range(N_IN):
+                        y = M_OUT * ti + u - pad
+                        inside_y = y >= 0 and y < h
+                        for q in range(N_IN):
+                            x = M_OUT * tj + q - pad
+                            d[u, q, t] = plane[y, x] if inside_y and x >= 0 and x < w else 0
+        for a in range(N_IN):  # s[a, q, :] = sum_u B^T[a, u] d[u, q, :]
+            for q in range(N_IN):
+                row = s[a, q]
+                row[:] = 0
+                for u in range(N_IN):
+                    coef = bt[a, u]
+                    if coef != 0:
+                        src = d[u, q]
+                        for t in range(t_all):
+                            row[t] += coef * src[t]
+        for a in range(N_IN):  # v[7a + e, c, :] = sum_q s[a, q, :] B[q, e] (B = (B^T)^T)
+            for e in range(N_IN):
+                row = v[N_IN * a + e, ci]
+                row[:] = 0
+                for q in range(N_IN):
+                    coef = bt[e, q]
+                    if coef != 0:
+                        src = s[a, q]
+                        for t in range(t_all):
+                            row[t] += coef * src[t]
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def output_transform(out, m, b, f0, n0, n1, th, tw, at):
+    """``out[f0 + f, n, 3ti:3ti+3, 3tj:3tj+3] = A^T M[., f, t] A + b[f0 + f]`` for images
+    n0 <= n < n1 (tiles past the edge cropped). out (F, N, OH, OW); m (49, Fg, T); at (3, 7).
+    Filter by filter, both halves vectorised over the tiles as in :func:`input_transform`."""
+    _, _, oh, ow = out.shape
+    t_all = (n1 - n0) * th * tw
+    s = np.empty((M_OUT, N_IN, t_all), dtype=m.dtype)
+    y = np.empty((M_OUT, M_OUT, t_all), dtype=m.dtype)
+    for fi in range(m.shape[1]):
+        for i in range(M_OUT):  # s[i, e, :] = sum_a A^T[i, a] M[7a + e, f, :]
+            for e in range(N_IN):
+                row = s[i, e]
+                row[:] = 0
+                for a in range(N_IN):
+                    coef = at[i, a]
+                    if coef != 0:
+                        src = m[N_IN * a + e, fi]
+                        for t in range(t_all):
+                            row[t] += coef * src[t]
+        bias = b[f0 + fi]
+        for i in range(M_OUT):  # y[i, j, :] = sum_e s[i, e, :] A[e, j] + b
+            for j in range(M_OUT):
+                row = y[i, j]
+                row[:] = bias
+                for e in range(N_IN):
+                    coef = at[j, e]
+                    if coef != 0:
+                        src = s[i, e]
+                        for t in range(t_all):
+                            row[t] += coef * src[t]
+        plane_out = out[f0 + fi]  # (N, OH, OW)
+        for ni in range(n0, n1):
+            for ti in range(th):
+                for tj in range(tw):
+                    t = ((ni - n0) * th + ti) * tw + tj
+                    for i in range(M_OUT):
+                        yy = M_OUT * ti + i
+                        if yy >= oh:
+                            break
+                        for j in range(M_OUT):
+                            xx = M_OUT * tj + j
+                            if xx >= ow:
+                                break
+                            plane_out[ni, yy, xx] = y[i, j, t]
+
+
+def chunks(images, channels, tiles_per_image, itemsize):
+    """The images (a, z) cut into chunks whose V (49, C, T) fits in TILE_BYTES."""
+    n0, n1 = images
+    per = max(1, TILE_BYTES // (N_IN * N_IN * channels * tiles_per_image * itemsize))
+    return [(a, min(a + per, n1)) for a in range(n0, n1, per)]
+
+
+def winograd_conv(out, xc, U, b, pad, groups, images, buffers):
+    """``out[:, a:z] = conv(x, W) + b`` for the images ``images = (a, z)``, W 5x5, stride 1.
+
+    out (F, N, OH, OW) channel-major, written; xc (C, N, H, W); U (49, F, Cg) from
+    :func:`transform_filters`; b (F,); ``buffers(i, shape)`` gives scratch array i of that
+    shape (the caller's per-thread buffers: 0 for V, 1 for M).
+    """
+    c = xc.shape[0]
+    f, oh, ow = out.shape[0], out.shape[2], out.shape[3]
+    fg, cg = f // groups, c // groups
+    th, tw = -(-oh // M_OUT), -(-ow // M_OUT)
+    at, bt = AT.astype(out.dtype), BT.astype(out.dtype)
+    for a, z in chunks(images, c, th * tw, xc.itemsize):
+        t = (z - a) * th * tw
+        v = buffers(0, (N_IN * N_IN, c, t))  # (49, C, T)
+        m = buffers(1, (N_IN * N_IN, fg, t))  # (49, Fg, T): one group at a time
+        input_transform(v, xc, a, z, pad, th, tw, bt)
+        for g in range(groups):
+            np.matmul(U[:, g * fg:(g + 1) * fg], v[:, g * cg:(g + 1) * cg],
+                      out=m)  # 49 products (Fg, Cg) @ (Cg, T)
+            output_transform(out, m, b, g * fg, a, z, th, tw, at)

@@ -1,0 +1,104 @@
+"""Winograd's F(3x3, 5x5) (alexnet_np/fast/winograd5.py) against hand-computed values, the
+1-D identity it rests on, and the reference convolution (alexnet_np/layers/conv2d.py): odd
+sizes, paddings 0-4, groups, float64 (tight) and float32."""
+
+import numpy as np
+import pytest
+
+from alexnet_np.fast import winograd5
+from alexnet_np.fast.conv2d import conv2d_forward_fast
+from alexnet_np.layers import conv2d_forward
+
+# float32: F(3x3, 5x5) rounds a few times worse than a direct sum (the module docstring:
+# ~4e-6 of the largest output on conv2's shape), so its bound is relative to the output's
+# scale; float64 must agree with the direct sum to rounding.
+F32_SCALE_TOL = 2e-5
+
+
+def test_one_dimension_hand_example():
+    """d = 0..6, g = 1 1 1 1 1: y_i = d_i + ... + d_(i+4) = 10, 15, 20."""
+    at, g, bt = winograd5.cook_toom(3, 5, winograd5.POINTS)
+    d, w = np.arange(7.0), np.ones(5)
+    np.testing.assert_allclose(at @ ((g @ w) * (bt @ d)), [10, 15, 20], rtol=1e-14)
+
+
+def test_one_dimension_identity_on_random_data():
+    """A^T [(G g) * (B^T d)] is the correlation y_i = sum_k d_(i+k) g_k, for any d and g."""
+    rng = np.random.default_rng(0)
+    at, g_mat, bt = winograd5.cook_toom(3, 5, winograd5.POINTS)
+    for _ in range(20):
+        d, g = rng.standard_normal(7), rng.standard_normal(5)
+        direct = [d[i:i + 5] @ g for i in range(3)]
+        np.testing.assert_allclose(at @ ((g_mat @ g) * (bt @ d)), direct, rtol=1e-12,
+                                   atol=1e-13)
+
+
+def test_cook_toom_needs_the_right_number_of_points():
+    with pytest.raises(ValueError, match="needs 6 finite points"):
+        winograd5.cook_toom(3, 5, (0.0, 1.0))
+
+
+def test_hand_example_one_tile():
+    """x = 0..48 as a 7x7 image, g = all ones, no padding: each output is the sum of a 5x5
+    window: sum_(r<5, c<5) (7r + c) = 5*7*10 + 5*10 = 400, then +5*5 per step right and
+    +5*5*7 per step down."""
+    x = np.arange(49, dtype=np.float64).reshape(1, 1, 7, 7)
+    W = np.ones((1, 1, 5, 5))
+    out, _ = conv2d_forward_fast(x, W, np.zeros(1), 1, 0, 1)
+    np.testing.assert_allclose(out[0, 0], [[400, 425, 450], [575, 600, 625],
+                                           [750, 775, 800]], rtol=1e-13)
+
+
+def test_filter_transform_is_g_g_gt():
+    W = np.random.default_rng(1).standard_normal((3, 2, 5, 5))
+    U = winograd5.transform_filters(W)  # (49, F, Cg)
+    G = winograd5.G
+    for f in range(3):
+        for c in range(2):
+            np.testing.assert_allclose(U[:, f, c].reshape(7, 7), G @ W[f, c] @ G.T,
+                                       rtol=1e-13, atol=1e-14)
+
+
+CASES = [  # (N, C, H, W, F, padding, groups)
+    (2, 4, 27, 27, 6, 2, 2),   # conv2-like: 27x27, 9x9 tiles exactly
+    (3, 3, 8, 11, 4, 0, 1),    # no padding, 4x7 output: the last tiles cropped
+    (2, 2, 7, 6, 4, 1, 2),     # padding 1
+    (1, 2, 4, 3, 3, 4, 1),     # padding 4: whole tiles of zeros
+    (2, 4, 1, 1, 2, 2, 1),     # a 1x1 image: only the centre tap sees data
+    (1, 1, 5, 5, 1, 0, 1),     # one output
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "n{}c{}-{}x{}-f{}p{}g{}".format(*c))
+def test_matches_reference(case, dtype):
+    n, c, h, w, f, p, g = case
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    W = rng.standard_normal((f, c // g, 5, 5)).astype(dtype)
+    b = rng.standard_normal(f).astype(dtype)
+    out, _ = conv2d_forward_fast(x, W, b, 1, p, g)
+    ref, _ = conv2d_forward(x, W, b, 1, p, g)
+    assert out.dtype == dtype and out.shape == ref.shape
+    if dtype == np.float64:
+        np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+    else:
+        exact, _ = conv2d_forward(x.astype(np.float64), W.astype(np.float64),
+                                  b.astype(np.float64), 1, p, g)
+        scale = np.abs(exact).max()
+        assert np.abs(out - exact).max() <= F32_SCALE_TOL * scale
+        # and no worse than a few times the direct float32 sum's own error
+        assert np.abs(out - exact).max() <= 20 * max(np.abs(ref - exact).max(), 1e-7 * scale)
+
+
+def test_small_chunks_give_the_same_bits(monkeypatch):
+    """A chunk of one image at a time (V built per image) gives the same numbers."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 4, 9, 10)).astype(np.float32)
+    W = rng.standard_normal((6, 4, 5, 5)).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    whole, _ = conv2d_forward_fast(x, W, b, 1, 2, 1)
+    monkeypatch.setattr(winograd5, "TILE_BYTES", 1)
+    assert winograd5.chunks((0, 5), 4, 12, 4) == [(i, i + 1) for i in range(5)]
+    one, _ = conv2d_forward_fast(x, W, b, 1, 2, 1)
+    np.testing.assert_array_equal(whole, one)
