@@ -148,7 +148,7 @@ PRESETS = {
         paddings=(1, 1, 1, 1, 1), hidden=(32, 32), init="kaiming", input_scale=1 / 64,
         fc8_init_std=0.01, init_calibrate=True, dropout=0.0,
         notes="toy widths, 15x15 input, no dropout: for tests, lessons and the CUDA "
-              "simulator; trains with lr 0.04 and no warm-up (docs/training.md)",
+              "simulator (docs/training.md, why micro waited)",
     ),
 }
 

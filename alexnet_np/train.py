@@ -50,6 +50,7 @@ class TrainSettings:
     epochs: int = 20  # the default run: about 3 minutes on two cores (docs/training.md)
     batch_size: int = 64  # the paper: 128
     lr: float = 0.02  # the paper starts at 0.01; the small default run needs fewer steps
+    #                   (`train` gives some presets their own lr, warm-up: PRESET_TRAINING)
     momentum: float = 0.9
     weight_decay: float = 0.0005
     schedule: str = "plateau"  # plateau (the paper), step, cosine
