@@ -33,10 +33,10 @@ QUICK = C.QUICK
 # ## 1. Train
 #
 # The `micro` preset keeps AlexNet's sequence of layers (five convolutions, LRN, overlapping
-# pooling, two hidden fully connected layers with dropout) at a 15x15 input; we widen it a
-# little and switch dropout off so that it learns the ten shapes in seconds (dropout "roughly
-# doubles the number of iterations required to converge", sec. 4.2). The rest is the recipe
-# `alexnet-np train` uses for the small presets (docs/training.md): Kaiming init with a small
+# pooling, two hidden fully connected layers) at a 15x15 input, without dropout, which a toy
+# this small does not need (dropout "roughly doubles the number of iterations required to
+# converge", sec. 4.2); we widen it so that it learns the ten shapes in seconds. The rest is
+# the recipe `alexnet-np train` uses for `cifar` (docs/training.md): Kaiming init with a small
 # fc8, calibrated on a batch of training images (each unit's weights zero-mean and scaled to a
 # unit-std output), the paper's SGD (momentum 0.9, weight decay 5e-4), a 10-step linear
 # warm-up.

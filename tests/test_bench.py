@@ -32,7 +32,7 @@ def test_run_bench_reports_every_layer(fast):
     layer_ms = [row["forward_ms"] + row["backward_ms"] for row in r["layers"]]
     assert sum(layer_ms) <= r["train_step_s"] * 1e3 * 1.05 + 1.0
     conv1 = r["layers"][0]
-    assert conv1["forward_gflop"] == pytest.approx(2 * 15 * 15 * 4 * 3 * 9 * 2 / 1e9)
+    assert conv1["forward_gflop"] == pytest.approx(2 * 15 * 15 * 8 * 3 * 9 * 2 / 1e9)
     assert conv1["forward_of_sgemm"] == pytest.approx(
         conv1["forward_gflop"] / (conv1["forward_ms"] / 1e3) / r["sgemm_gflops"])
     assert "forward_of_sgemm" not in r["layers"][1]  # relu1: no products
@@ -41,14 +41,14 @@ def test_run_bench_reports_every_layer(fast):
 
 
 def test_layer_flops_count_the_products():
-    """micro: conv1 3 -> 4 channels, 3x3, 15x15 output; no input gradient for conv1."""
+    """micro: conv1 3 -> 8 channels, 3x3, 15x15 output; no input gradient for conv1."""
     model = build_model("micro", fast=False)
     flops = layer_flops(model, 2)
-    fwd = 2 * (15 * 15) * (4 * 3 * 3 * 3) * 2
+    fwd = 2 * (15 * 15) * (8 * 3 * 3 * 3) * 2
     assert flops["conv1"] == (fwd, fwd)
-    fwd2 = 2 * (7 * 7) * (8 * 2 * 3 * 3) * 2  # conv2 after pool1: 7x7, 4 -> 8, groups 2
+    fwd2 = 2 * (7 * 7) * (16 * 4 * 3 * 3) * 2  # conv2 after pool1: 7x7, 8 -> 16, groups 2
     assert flops["conv2"] == (fwd2, 2 * fwd2)
-    assert flops["fc8"][0] == 2 * 16 * 10 * 2 and "relu1" not in flops
+    assert flops["fc8"][0] == 2 * 32 * 10 * 2 and "relu1" not in flops
     assert sgemm_gflops(*sgemm_operands(n=64)) > 0
 
 

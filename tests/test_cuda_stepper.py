@@ -2,15 +2,14 @@
 + optim.SGD): same losses, same parameters after sync_to_host (so a checkpoint written from
 either device loads on the other), eval logits and features."""
 
-import numba
 import numpy as np
 import pytest
+from toy import SIM, TOY
 
 from alexnet_np.cuda.stepper import CudaStepper
 from alexnet_np.model import build_model
 from alexnet_np.optim import SGD
 
-SIM = numba.config.ENABLE_CUDASIM
 BATCH = 2 if SIM else 16
 # In the simulator the fast path (im2col + tiled GEMM, 256-thread blocks) costs ~30 s per
 # training step, so the multi-step parity runs on the naive kernels and the fast path is
@@ -20,8 +19,8 @@ VERSIONS = ([("naive", "naive")] if SIM else
 
 
 def _pair(dropout=0.0, seed=0):
-    cpu = build_model("micro", seed=seed, dropout=dropout)
-    gpu = build_model("micro", seed=seed, dropout=dropout)
+    cpu = build_model("micro", seed=seed, dropout=dropout, **TOY)
+    gpu = build_model("micro", seed=seed, dropout=dropout, **TOY)
     return cpu, SGD(cpu.params, lr=0.02), gpu, SGD(gpu.params, lr=0.02)
 
 
@@ -65,7 +64,7 @@ def test_fast_path_logits_and_features_match_numpy():
 def test_checkpoint_from_cpu_loads_on_gpu():
     cpu, _, gpu, opt_gpu = _pair(seed=3)
     stepper = CudaStepper(gpu, opt_gpu, conv_version="naive", gemm_version="naive")
-    trained = build_model("micro", seed=5, dropout=0.0)  # stands in for a loaded checkpoint
+    trained = build_model("micro", seed=5, dropout=0.0, **TOY)  # stands in for a checkpoint
     gpu.load_params(trained.params)
     stepper.load_from_host()
     x, _ = _batch(np.random.default_rng(4))
@@ -91,9 +90,12 @@ def test_bad_input_shape():
         stepper.logits(np.zeros((1, 3, 16, 16), np.float32))
 
 
-def test_bench_cuda_interface():
+def test_bench_cuda_interface(monkeypatch):
+    from alexnet_np.cuda import bench
     from alexnet_np.cuda.bench import bench_cuda, format_result
 
+    monkeypatch.setattr(bench, "build_model",  # the simulator's toy widths (tests/toy.py)
+                        lambda arch, **kw: build_model(arch, **kw, **TOY))
     r = bench_cuda("micro", batch_size=2, steps=1, compare_torch=False, conv_version="naive",
                    gemm_version="naive")
     for key in ("train_images_per_s", "infer_images_per_s", "peak_rss_mb", "layers", "device"):

@@ -4,6 +4,7 @@ import json
 import math
 
 import numpy as np
+import pytest
 
 from alexnet_np import cli
 from alexnet_np.model import build_model
@@ -48,5 +49,9 @@ def test_visualize_health_command(tmp_path, capsys):
     assert code == 0 and out.exists()
     record = json.loads((tmp_path / "health.json").read_text())
     assert len(record["loss"]) == 4 and len(record["layers"]["conv5"]["update_ratio"]) == 4
-    assert record["lr_used"][0] < record["lr_used"][-1]  # the default warm-up ramps up
+    assert record["lr_used"] == pytest.approx([0.04] * 4)  # micro's own: lr 0.04, no warm-up
     assert "update/weight" in capsys.readouterr().out
+    code = cli.main(["visualize", "health", "--arch", "micro", "--steps", "4", "--batch-size",
+                     "8", "--lr", "0.02", "--warmup", "10", "--out", str(out)])  # flags win
+    record = json.loads((tmp_path / "health.json").read_text())
+    assert code == 0 and record["lr_used"][0] < record["lr_used"][-1] < 0.02  # warm-up ramps

@@ -47,12 +47,14 @@ def test_paper_init():
 
 
 def test_switches_change_the_network():
-    base = build_model("micro")
+    base = build_model("micro")  # the toy preset has no dropout (docs/training.md)
     names = [n for n, _ in base.layers]
-    assert "lrn1" in names and "drop6" in names
+    assert "lrn1" in names and "drop6" not in names
     assert "lrn1" not in [n for n, _ in build_model("micro", lrn=False).layers]
-    assert "drop6" not in [n for n, _ in build_model("micro", dropout=0.0).layers]
-    tv = [n for n, _ in build_model("micro", dropout_placement="torchvision").layers]
+    assert "drop6" in [n for n, _ in build_model("micro", dropout=0.5).layers]
+    assert "drop6" in [n for n, _ in build_model("cifar").layers]
+    assert "drop6" not in [n for n, _ in build_model("cifar", dropout=0.0).layers]
+    tv = [n for n, _ in build_model("micro", dropout=0.5, dropout_placement="torchvision").layers]
     assert tv.index("drop6") < tv.index("fc6")
     assert build_model("micro", grouped=False)["conv2"].groups == 1
     assert build_model("micro")["conv2"].groups == 2

@@ -1,6 +1,7 @@
 """The small presets' training recipe: small fc8 init, calibrated init, warm-up and dropout
 ramp caps, data-aware flip default."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -84,7 +85,7 @@ def test_dropout_ramps_from_zero_to_p_within_the_first_epoch():
         train_labels = np.zeros(100)
     assert dropout_ramp(TrainSettings(batch_size=10, dropout_ramp_steps=80), DS) == 10
     assert dropout_ramp(TrainSettings(batch_size=10, dropout_ramp_steps=0), DS) == 0
-    model = build_model("micro", num_classes=10, seed=0, fast=False)
+    model = build_model("micro", num_classes=10, seed=0, fast=False, dropout=0.5)
     drops = [layer for _, layer in model.layers if isinstance(layer, Dropout)]
     assert drops
     for step, want in ((0, 0.0), (5, 0.25), (10, 0.5), (50, 0.5)):
@@ -92,3 +93,37 @@ def test_dropout_ramps_from_zero_to_p_within_the_first_epoch():
         assert all(abs(d.p - want) < 1e-12 for d in drops)
     set_dropout(model, 0, 0)  # no ramp: the config's p from the first step
     assert all(d.p == 0.5 for d in drops)
+
+
+def test_a_presets_own_training_defaults_apply_unless_a_flag_is_given(tmp_path, capsys):
+    """`train --arch micro` uses micro's own lr and warm-up (train.PRESET_TRAINING); a flag
+    given wins, a resumed run keeps its saved values, the other presets keep TrainSettings'."""
+    from alexnet_np import cli
+    from alexnet_np.checkpoint import read_meta
+    from alexnet_np.model import PRESETS
+    from alexnet_np.train import PRESET_TRAINING, preset_settings
+
+    fields = {f.name for f in dataclasses.fields(TrainSettings)}
+    assert set(PRESET_TRAINING) <= set(PRESETS) and "paper" not in PRESET_TRAINING
+    assert all(set(own) <= fields for own in PRESET_TRAINING.values())
+    assert (preset_settings("micro").lr, preset_settings("micro").warmup_steps) == (0.04, 0)
+    assert preset_settings("micro", lr=0.01).lr == 0.01
+    assert preset_settings("cifar") == TrainSettings(arch="cifar")
+
+    def saved(*flags, out):
+        argv = ["train", "--train-size", "32", "--val-size", "8", "--batch-size", "16",
+                "--max-steps", "1", "--out", str(tmp_path / out), "--cache-dir",
+                str(tmp_path / "cache"), *flags]
+        assert cli.main(argv) == 0
+        s = read_meta(tmp_path / out / "last.npz")["settings"]
+        return s["lr"], s["warmup_steps"]
+
+    assert saved("--arch", "micro", out="own") == (0.04, 0)
+    assert "micro's own training defaults: --lr 0.04, --warmup 0" in capsys.readouterr().out
+    assert saved("--arch", "micro", "--lr", "0.01", "--warmup", "5", out="flags") == (0.01, 5)
+    assert saved("--arch", "micro", "--lr", "0.01", out="one") == (0.01, 0)
+    assert "micro's own training defaults: --warmup 0 (" in capsys.readouterr().out
+    assert saved("--resume", "--max-steps", "2", out="flags") == (0.01, 5)  # its own, kept
+    assert "own training defaults" not in capsys.readouterr().out
+    assert saved(out="cifar") == (0.02, 10)  # the default preset: TrainSettings' defaults
+    assert "own training defaults" not in capsys.readouterr().out

@@ -1,13 +1,15 @@
 """`train --device cuda` and `--device cpu` log the same losses, and checkpoints cross devices.
 
 Runs the CUDA kernels in Numba's simulator when there is no GPU (tests/conftest.py), so the
-run is tiny: the micro preset, batch 2, two steps, dropout 0, the naive kernels.
+run is tiny: the micro preset at the simulator's toy widths (tests/toy.py), batch 2, two steps,
+dropout 0, the naive kernels.
 """
 
 import json
 
 import numpy as np
 import pytest
+from toy import TOY
 
 from alexnet_np.checkpoint import load_checkpoint
 from alexnet_np.cuda import gpu_available
@@ -20,7 +22,7 @@ def settings(tmp_path, out, device):
     return TrainSettings(arch="micro", synthetic_train=8, synthetic_val=4, batch_size=2,
                          epochs=1, max_steps=2, log_every=1, progress=False, device=device,
                          out=str(tmp_path / out), cache_dir=str(tmp_path / "cache"),
-                         model_overrides={"dropout": 0.0})
+                         model_overrides={"dropout": 0.0, **TOY})
 
 
 def test_cuda_and_cpu_log_the_same_losses(tmp_path, monkeypatch):

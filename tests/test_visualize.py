@@ -60,7 +60,7 @@ def test_visualize_filters_command(run, tmp_path, capsys):
     out = tmp_path / "filters.png"
     assert cli.main(["visualize", "filters", "--checkpoint", str(ckpt), "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "kernels 0-1" in text and "kernels 2-3" in text and "colour fraction" in text
+    assert "kernels 0-3" in text and "kernels 4-7" in text and "colour fraction" in text
     assert "training moved conv1 by" in text  # distance from the rebuilt initialisation
     with Image.open(out) as im:
         assert im.size[0] > 200 and im.size[1] > 200

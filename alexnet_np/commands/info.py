@@ -3,6 +3,7 @@
 import json
 
 from ..model import PRESETS, AlexNet, get_config, spatial_sizes
+from ..train import flag, preset_training
 from .common import add_model_switches, model_overrides
 
 
@@ -29,6 +30,7 @@ def run(args):
             "num_classes": cfg.num_classes,
             "total_params": sum(r[3] for r in rows), "total_macs": sum(r[4] for r in rows),
             "spatial_sizes": spatial_sizes(cfg),
+            "train_defaults": preset_training(args.arch),  # the preset's own, else {}
             "layers": [{"name": n, "type": t, "output_shape": list(s), "params": p,
                         "macs": m} for n, t, s, p, m in rows],
         }))
@@ -36,4 +38,8 @@ def run(args):
     print(model.summary())
     if cfg.notes:
         print(f"({cfg.notes})")
+    own = preset_training(args.arch)
+    if own:
+        print(f"(its own training defaults in `train`: "
+              f"{', '.join(f'{flag(k)} {v}' for k, v in own.items())}; a flag given wins)")
     return 0

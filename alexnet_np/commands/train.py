@@ -6,7 +6,7 @@ import sys
 
 from ..checkpoint import read_meta
 from ..model import PRESETS
-from ..train import TrainSettings, train
+from ..train import PRESET_TRAINING, TrainSettings, flag, preset_training, train
 from .common import (
     add_model_switches,
     model_overrides,
@@ -16,6 +16,13 @@ from .common import (
 )
 
 D = TrainSettings()
+
+
+def preset_note(field):
+    """', micro: 0.04' for the presets whose own training default of ``field`` differs
+    (train.PRESET_TRAINING), for the help texts."""
+    own = [f"{arch}: {d[field]}" for arch, d in PRESET_TRAINING.items() if field in d]
+    return f"; {', '.join(own)}" if own else ""
 
 
 def add_parser(sub):
@@ -35,7 +42,8 @@ def add_parser(sub):
                    help=f"epochs (default {D.epochs}; the paper ran about 90)")
     p.add_argument("--batch-size", type=positive_int, default=D.batch_size,
                    help=f"mini-batch size (default {D.batch_size}; the paper 128)")
-    p.add_argument("--lr", type=float, default=D.lr, help=f"learning rate (default {D.lr})")
+    p.add_argument("--lr", type=float, default=D.lr,
+                   help=f"learning rate (default {D.lr}{preset_note('lr')})")
     p.add_argument("--momentum", type=float, default=D.momentum)
     p.add_argument("--weight-decay", type=float, default=D.weight_decay)
     p.add_argument("--schedule", choices=["plateau", "step", "cosine"], default=D.schedule,
@@ -43,7 +51,8 @@ def add_parser(sub):
     p.add_argument("--warmup", dest="warmup_steps", type=nonnegative_int,
                    default=D.warmup_steps, metavar="STEPS",
                    help=f"linear learning-rate warm-up over the first STEPS steps (default "
-                        f"{D.warmup_steps}; 0 = none, as in the paper; docs/training.md)")
+                        f"{D.warmup_steps}{preset_note('warmup_steps')}; 0 = none, as in the "
+                        f"paper; docs/training.md)")
     p.add_argument("--dropout-ramp", dest="dropout_ramp_steps", type=nonnegative_int,
                    default=D.dropout_ramp_steps, metavar="STEPS",
                    help=f"dropout rises linearly from 0 to its p over the first STEPS steps "
@@ -149,7 +158,15 @@ def run(args):
             names = {f.name for f in dataclasses.fields(TrainSettings)}
             base = {k: v for k, v in (saved if isinstance(saved, dict) else {}).items()
                     if k in names and k not in PER_INVOCATION}
-    settings = TrainSettings(**{**base, **given, "out": out})
+    # a fresh run takes its preset's own training defaults where no flag was given; a resumed
+    # run keeps its saved settings
+    own = {} if given.get("resume") else preset_training(given.get("arch", D.arch))
+    used = {k: v for k, v in own.items() if k not in given}
+    if used and given.get("progress", True):
+        print(f"note: {given.get('arch', D.arch)}'s own training defaults: "
+              f"{', '.join(f'{flag(k)} {v}' for k, v in used.items())} (docs/training.md; "
+              "a flag given wins)", flush=True)
+    settings = TrainSettings(**{**own, **base, **given, "out": out})
     try:
         summary = train(settings, log=lambda m: print(m, flush=True))
     except KeyboardInterrupt:

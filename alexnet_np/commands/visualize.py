@@ -56,6 +56,7 @@ def add_parser(sub):
     c.set_defaults(func=run_curves)
 
     from ..train import TrainSettings
+    from .train import preset_note
     d = TrainSettings()
     h = vs.add_parser("health", help="train a few hundred steps and plot per-layer activation "
                       "mean/std, dead ReLUs, gradient std and update/weight ratio",
@@ -71,9 +72,11 @@ def add_parser(sub):
     h.add_argument("--activation", choices=["relu", "tanh"], default=None)
     h.add_argument("--input-scale", type=float, default=None,
                    help="multiplies the centred pixels (default: the preset's)")
-    h.add_argument("--lr", type=float, default=d.lr, help=f"learning rate (default {d.lr})")
-    h.add_argument("--warmup", type=int, default=d.warmup_steps, metavar="STEPS",
-                   help=f"linear warm-up steps (default {d.warmup_steps})")
+    h.add_argument("--lr", type=float, default=None,
+                   help=f"learning rate (default {d.lr}{preset_note('lr')})")
+    h.add_argument("--warmup", type=int, default=None, metavar="STEPS",
+                   help=f"linear warm-up steps (default {d.warmup_steps}"
+                        f"{preset_note('warmup_steps')})")
     h.add_argument("--dropout-ramp", type=int, default=d.dropout_ramp_steps, metavar="STEPS",
                    help=f"dropout ramp steps (default {d.dropout_ramp_steps})")
     h.add_argument("--no-calibrate", action="store_true",
@@ -194,7 +197,7 @@ def run_curves(args):
 
 def run_health(args):
     from ..tools.health import health_run, summarize, write_health
-    from ..train import TrainSettings
+    from ..train import preset_settings
     from .train import default_flip
 
     check_output_file(args.out)
@@ -202,11 +205,12 @@ def run_health(args):
                                    ("input_scale", args.input_scale)) if v is not None}
     if args.no_calibrate:
         overrides["init_calibrate"] = False
-    settings = TrainSettings(data=args.data, arch=args.arch, lr=args.lr,
-                             warmup_steps=args.warmup, batch_size=args.batch_size,
-                             dropout_ramp_steps=args.dropout_ramp,
-                             seed=args.seed, model_overrides=overrides,
-                             flip=not args.no_flip and default_flip(args.data)[0])
+    given = {k: v for k, v in (("lr", args.lr), ("warmup_steps", args.warmup))
+             if v is not None}  # else the preset's own training default, as in `train`
+    settings = preset_settings(args.arch, data=args.data, batch_size=args.batch_size,
+                               dropout_ramp_steps=args.dropout_ramp,
+                               seed=args.seed, model_overrides=overrides,
+                               flip=not args.no_flip and default_flip(args.data)[0], **given)
     record = health_run(settings, steps=args.steps, log=lambda m: print(m, flush=True))
     for line in summarize(record):
         print(line)
