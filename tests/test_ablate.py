@@ -16,6 +16,7 @@ from alexnet_np.tools.ablate import (
     render_markdown,
     run_study,
     select_variants,
+    variant_settings,
 )
 
 
@@ -191,3 +192,18 @@ def test_study_measures_fig1_per_seed_and_reuses_it(tmp_path):
     assert not any(m.startswith("fig1 seed") for m in log)
     with pytest.raises(UserError, match="shared Fig. 1 learning rate"):
         ablate.run_fig1(dataclasses.replace(s, fig1_lrs=(0.1,), out=str(tmp_path / "x")), [0])
+
+
+def test_the_baseline_is_the_papers_recipe_also_for_a_preset_without_dropout(tmp_path):
+    """micro has no dropout of its own: the study puts the paper's p = 0.5 on every variant,
+    so that its no-dropout arm differs from the baseline; cifar's settings are untouched."""
+    variants = {v.name: v for v in select_variants(["no-dropout", "tanh"])}
+    micro = study(tmp_path)
+    assert variant_settings(micro, variants["baseline"], 1, False).model_overrides == {
+        "dropout": 0.5}
+    assert variant_settings(micro, variants["no-dropout"], 1, False).model_overrides == {
+        "dropout": 0.0}
+    assert variant_settings(micro, variants["tanh"], 1, False).model_overrides == {
+        "dropout": 0.5, "activation": "tanh"}
+    cifar = study(tmp_path, arch="cifar")
+    assert variant_settings(cifar, variants["baseline"], 1, False).model_overrides == {}

@@ -34,7 +34,7 @@ import time
 
 from ..checkpoint import load_checkpoint, read_metrics
 from ..errors import UserError
-from ..model import get_config
+from ..model import AlexNetConfig, get_config
 from ..train import TrainSettings, evaluate, load_data, load_for_inference, train
 from . import fig1 as fig1_tool
 
@@ -129,8 +129,18 @@ def select_variants(names):
     return [v for v in VARIANTS if v.name in wanted]
 
 
+def paper_recipe_overrides(arch):
+    """Model fields the study sets on every variant so that its baseline is the paper's
+    recipe: dropout p = 0.5 on fc6/fc7 for a preset that has none of its own (``micro``);
+    nothing for the others (their p is already 0.5)."""
+    paper_p = AlexNetConfig.dropout
+    return {} if get_config(arch).dropout == paper_p else {"dropout": paper_p}
+
+
 def variant_settings(study, variant, epochs, resume):
-    """The TrainSettings of one variant, trained up to ``epochs``."""
+    """The TrainSettings of one variant, trained up to ``epochs`` (its switches on top of
+    :func:`paper_recipe_overrides`)."""
+    overrides = {**paper_recipe_overrides(study.arch), **variant.model_overrides}
     return TrainSettings(
         data=study.data, arch=study.arch, epochs=epochs, batch_size=study.batch_size,
         lr=study.lr, schedule=study.schedule, warmup_steps=study.warmup_steps,
@@ -138,7 +148,7 @@ def variant_settings(study, variant, epochs, resume):
         out=os.path.join(study.out, variant.name), resume=resume,
         synthetic_train=study.synthetic_train, synthetic_val=study.synthetic_val,
         cache_dir=study.cache_dir, progress=study.progress,
-        model_overrides=dict(variant.model_overrides), **variant.settings)
+        model_overrides=overrides, **variant.settings)
 
 
 def completed_epochs(run_dir, study=None, variant=None):
