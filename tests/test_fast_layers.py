@@ -200,6 +200,17 @@ def test_split_covers_every_index_once():
         assert [i for a, z in ranges for i in range(a, z)] == list(range(n))
 
 
+def test_chunked_is_the_fewest_equal_ranges():
+    assert threads.chunked(0, 8, 7) == [(0, 4), (4, 8)]  # not 7 + 1
+    assert threads.chunked(5, 5, 3) == []
+    for lo, hi, most in [(0, 1, 1), (3, 8, 2), (0, 32, 7), (8, 16, 100), (0, 13, 13)]:
+        ranges = threads.chunked(lo, hi, most)
+        assert [i for a, z in ranges for i in range(a, z)] == list(range(lo, hi))
+        sizes = [z - a for a, z in ranges]
+        assert max(sizes) <= most and max(sizes) - min(sizes) <= 1
+        assert len(ranges) == -(-(hi - lo) // most)  # no more chunks than needed
+
+
 def test_blas_threads_are_set_back_after_the_jobs():
     if threads.blas_threads() is None:
         pytest.skip("NumPy's BLAS offers no thread control here")

@@ -45,7 +45,7 @@ from ..layers.conv2d import Conv2d, _check_conv
 from ..layers.im2col import conv_output_size
 from . import winograd, winograd5
 from .layout import in_order
-from .threads import run_jobs, split
+from .threads import chunked, run_jobs, split
 
 CHUNK_BYTES = 16 << 20  # one chunk's cols at most (one image at least): see the docstring
 MAX_JOBS = 4  # jobs per batch: enough to keep 2-4 workers busy; each holds a part of dW
@@ -215,11 +215,9 @@ def _winograd_buffers(dtype):
 
 
 def _chunks(job, rows, ohw, itemsize):
-    """The job's images (a, z) cut into chunks whose cols (rows, images*OH*OW) fit in
+    """The job's images (a, z) cut into equal chunks whose cols (rows, images*OH*OW) fit in
     CHUNK_BYTES (at least one image each)."""
-    n0, n1 = job
-    per = max(1, CHUNK_BYTES // (rows * ohw * itemsize))
-    return [(a, min(a + per, n1)) for a in range(n0, n1, per)]
+    return chunked(job[0], job[1], max(1, CHUNK_BYTES // (rows * ohw * itemsize)))
 
 
 def conv2d_forward_fast(x, W, b, stride=1, padding=0, groups=1):

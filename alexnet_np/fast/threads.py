@@ -87,6 +87,14 @@ def split(n, parts=8):
     return [(a, z) for a, z in zip(bounds[:-1], bounds[1:], strict=True) if z > a]
 
 
+def chunked(lo, hi, most):
+    """``range(lo, hi)`` cut into the fewest contiguous ``(start, stop)`` ranges of at most
+    ``most`` (>= 1) items, as equal as can be: 8 images at most 7 a chunk give 4 + 4, not
+    7 + 1, whose second product (one image) would run at a fraction of BLAS's rate."""
+    n = hi - lo
+    return [(lo + a, lo + z) for a, z in split(n, -(-n // most))] if n > 0 else []
+
+
 def run_jobs(fn, jobs):
     """``[fn(job) for job in jobs]``, the jobs spread over the worker threads with OpenBLAS on
     one thread; results in the order of ``jobs`` (so sums over them are the same whatever

@@ -44,7 +44,7 @@ Shapes: xc (C, N, H, W) channel-major view; out (F, N, OH, OW), OH = H + 2p - 4.
 import numpy as np
 from numba import njit
 
-from .threads import run_jobs, split
+from .threads import chunked, run_jobs, split
 
 TILE_BYTES = 8 << 20  # one chunk's V at most (one image at least)
 POINTS = (0.0, 1.0, -1.0, 2.0, -2.0, 0.5)  # and infinity
@@ -188,10 +188,9 @@ def output_transform(out, m, b, f0, n0, n1, th, tw, at):
 
 
 def chunks(images, channels, tiles_per_image, itemsize):
-    """The images (a, z) cut into chunks whose V (49, C, T) fits in TILE_BYTES."""
-    n0, n1 = images
-    per = max(1, TILE_BYTES // (N_IN * N_IN * channels * tiles_per_image * itemsize))
-    return [(a, min(a + per, n1)) for a in range(n0, n1, per)]
+    """The images (a, z) cut into equal chunks whose V (49, C, T) fits in TILE_BYTES."""
+    per_image = N_IN * N_IN * channels * tiles_per_image * itemsize
+    return chunked(images[0], images[1], max(1, TILE_BYTES // per_image))
 
 
 def winograd_conv(out, xc, U, b, pad, groups, images, buffers):
