@@ -280,7 +280,6 @@ def conv2d_backward_fast(dout, cache, need_dx=True):
         db = np.zeros(f, dtype=x.dtype)  # and of db
         tmp = np.empty((kk, fg), dtype=x.dtype)
         for a, z in _chunks(images, c * kh * kw, ohw, x.itemsize):
-            db += dout_mat[:, a * ohw:z * ohw].sum(axis=1)
             cols = _buffer((c * kh * kw, (z - a) * ohw), x.dtype)  # (C*KH*KW, L)
             im2col_images(cols, xc, a, z, kh, kw, stride, padding, oh, ow)
             for g in range(groups):
@@ -292,6 +291,7 @@ def conv2d_backward_fast(dout, cache, need_dx=True):
                     acc_a_bt(dw_t[g], cols_g, dout_g)
                 else:
                     dw_t[g] += np.matmul(cols_g, dout_g.T, out=tmp)
+            db += dout_mat[:, a * ohw:z * ohw].sum(axis=1)  # after the products: in cache
             if need_dx:  # cols is no longer needed: overwrite it with dcols
                 for g in range(groups):
                     np.matmul(w_mats[g].T, dout_mat[g * fg:(g + 1) * fg, a * ohw:z * ohw],
