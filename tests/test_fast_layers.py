@@ -121,6 +121,9 @@ POOL_CASES = [  # (N, C, H, W, kernel, stride)
     (2, 3, 13, 12, 3, 2),   # odd/even sizes
     (1, 2, 8, 8, 2, 2),     # non-overlapping
     (2, 2, 9, 7, 3, 1),     # stride 1: heavy overlap
+    (1, 2, 55, 56, 3, 2),   # wide: a row of outputs at a time (maxpool3_forward_rows)
+    (1, 2, 30, 52, 3, 1),   # wide, stride 1
+    (1, 1, 20, 80, 3, 3),   # wide, stride 3: three column phases
 ]
 
 
@@ -144,6 +147,29 @@ def test_maxpool_matches_reference(case, dtype, layout, ties):
     dout = rng.standard_normal(out.shape).astype(dtype)
     close(maxpool2d_backward_fast(dout, cache), maxpool2d_backward(dout, cache_ref), dtype)
     np.testing.assert_array_equal(x, x_before)
+
+
+@pytest.mark.parametrize("h, w, s", [(55, 55, 2), (27, 60, 2), (30, 52, 1), (20, 80, 3)])
+def test_maxpool_rows_picks_the_same_winners_as_the_window_loop(h, w, s):
+    # the row kernel must repeat the window loop's comparisons exactly: first maximum on ties,
+    # a NaN never wins unless it is a window's first element (then it stays), -inf like any
+    from alexnet_np.fast import maxpool2d as fmp
+
+    rng = np.random.default_rng(4)
+    x = np.round(rng.standard_normal((6, h, w)) * 2).astype(np.float32)  # many ties
+    x[1, ::3, ::2] = np.nan
+    x[2, ::s, ::s] = np.nan  # every window's first element
+    x[3, :, 1::2] = np.nan
+    x[4, ::4, ::3] = -np.inf
+    oh, ow = (h - 3) // s + 1, (w - 3) // s + 1
+    assert ow >= fmp.ROWS_MIN_WIDTH
+    out = [np.empty((6, oh, ow), np.float32) for _ in range(2)]
+    arg = [np.empty((6, oh, ow), np.uint8) for _ in range(2)]
+    fmp.maxpool_forward_kernel(out[0], arg[0], x, 0, 6, 3, s)
+    fmp.maxpool3_forward_rows(out[1], arg[1], x, 0, 6, s)
+    np.testing.assert_array_equal(out[1], out[0])  # NaN where NaN
+    np.testing.assert_array_equal(arg[1], arg[0])
+    assert np.isnan(out[0][2]).all() and (arg[0][2] == 0).all()
 
 
 def test_fast_layers_are_reference_layers():
