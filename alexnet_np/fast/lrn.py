@@ -29,15 +29,6 @@ What makes it fast:
    run over contiguous positions of one channel, so they vectorise. Works on NCHW and on CNHW
    memory alike (``layout.channels_view``) and keeps the order it is given.
 
-6. The kernels let LLVM use approximate functions, reciprocals and fused multiply-adds
-   (``FASTMATH``; not reassociation, so every sum keeps its order): in the forward kernel on
-   this project's machine, LLVM turned ``1 / (r * sqrt(r))`` into an estimate of the
-   reciprocal square root (``vrsqrtps``) refined by a Newton step. lrn1 at batch
-   32 on two workers: forward 11.4 -> 8.0 ms, backward 17.8 -> 15.6 ms (with the fresh pages
-   of their outputs), the error against the float64 reference unchanged (~2e-7 of the
-   largest value). Both kernels are compiled alike, so the backward pass recomputes the very
-   ``den`` of the forward pass.
-
 The running sum adds and subtracts in the array's dtype, so float32 sums differ from the
 reference's by rounding (relative 1e-6 of the window sums, which alpha = 1e-4 shrinks further).
 """
@@ -53,7 +44,6 @@ from .layout import channels_view, empty, in_order, order_of
 from .threads import run_jobs, split
 
 BLOCK = 512  # positions per parallel task: the running sum of a block stays in L1
-FASTMATH = {"afn", "arcp", "contract"}  # approximate sqrt and 1/x, fused multiply-adds: see 6.
 
 
 def n_tasks(x):
@@ -61,7 +51,7 @@ def n_tasks(x):
     return x.shape[0] * ((x.shape[2] + BLOCK - 1) // BLOCK)
 
 
-@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH)
+@njit(nogil=True, cache=True, error_model="numpy")
 def lrn_forward_kernel(out, x, t0, t1, size, alpha, beta, k):
     """out, x: (B, C, P). out = x * den^-beta for every channel, for the blocks of positions
     t0 <= task < t1 (see :func:`n_tasks`). One pass: den is used as it is made."""
@@ -100,7 +90,7 @@ def lrn_forward_kernel(out, x, t0, t1, size, alpha, beta, k):
                     s[q] -= xr[q] * xr[q]
 
 
-@njit(nogil=True, cache=True, error_model="numpy", fastmath=FASTMATH)
+@njit(nogil=True, cache=True, error_model="numpy")
 def lrn_backward_kernel(dx, dout, x, t0, t1, size, alpha, beta, k, two_ab):
     """All (B, C, P). dx = dout * den^-beta - 2 alpha beta x * (mirrored window sum of t),
     with den recomputed from x block by block; ``two_ab = 2 alpha beta``. Blocks of positions
