@@ -55,6 +55,9 @@ CONV_CASES = [  # (N, C, H, W, F, K, stride, padding, groups)
     (3, 6, 7, 7, 4, 3, 1, 1, 2),      # conv4/5-like
     (1, 2, 6, 5, 3, 3, 2, 1, 1),      # stride 2 with padding, N = 1
     (2, 3, 5, 5, 2, 5, 1, 0, 1),      # kernel = input
+    (2, 4, 8, 7, 6, 3, 1, 0, 2),      # 3x3 without padding: dx by Winograd with padding 2
+    (1, 2, 9, 10, 4, 5, 1, 1, 1),     # 5x5 with padding 1: dx by Winograd with padding 3
+    (1, 2, 4, 4, 3, 3, 1, 3, 1),      # padding 3 > K - 1: dx by im2col (no Winograd)
 ]
 
 

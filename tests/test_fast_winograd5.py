@@ -102,3 +102,47 @@ def test_small_chunks_give_the_same_bits(monkeypatch):
     assert winograd5.chunks((0, 5), 4, 12, 4) == [(i, i + 1) for i in range(5)]
     one, _ = conv2d_forward_fast(x, W, b, 1, 2, 1)
     np.testing.assert_array_equal(whole, one)
+
+
+# The input gradient by Winograd (fast/conv2d.py, DX_WINOGRAD): dout, padded by K - 1 - p,
+# correlated with each group's filters transposed and turned by 180 degrees. Its float32
+# rounding is that of a forward pass over dout's channels (signed, 128 a group in conv2):
+# measured 1.0e-5 of the largest dx on conv2's shape at batch 32 with random dout (im2col +
+# GEMM: 3e-7), hence its own scale-relative bound.
+DX_F32_SCALE_TOL = 3e-5
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("k, c, f, size, pad, groups", [
+    (5, 96, 256, 27, 2, 2),  # conv2 of the paper, one image
+    (5, 6, 4, 11, 0, 2),
+    (3, 32, 48, 13, 1, 2),  # conv4-like
+    (3, 5, 7, 9, 0, 1),
+])
+def test_input_gradient_by_winograd(monkeypatch, dtype, k, c, f, size, pad, groups):
+    from alexnet_np.fast import conv2d as fast_conv
+    from alexnet_np.layers import conv2d_backward
+
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((1, c, size, size))
+    W = rng.standard_normal((f, c // groups, k, k)) / np.sqrt(c // groups * k * k)
+    b = np.zeros(f)
+    _, cache = conv2d_forward(x, W, b, 1, pad, groups)
+    out_size = size + 2 * pad - k + 1
+    dout = rng.standard_normal((1, f, out_size, out_size))
+    dx_ref, _, _ = conv2d_backward(dout, cache)  # float64, direct
+
+    x, W, b, dout = (a.astype(dtype) for a in (x, W, b, dout))
+    _, fast_cache = conv2d_forward_fast(x, W, b, 1, pad, groups)
+    monkeypatch.setattr(fast_conv, "DX_WINOGRAD", True)
+    dx_wino, dW_wino, _ = fast_conv.conv2d_backward_fast(dout, fast_cache)
+    monkeypatch.setattr(fast_conv, "DX_WINOGRAD", False)
+    dx_cols, dW_cols, _ = fast_conv.conv2d_backward_fast(dout, fast_cache)
+
+    np.testing.assert_array_equal(dW_wino, dW_cols)  # only dx changes
+    scale = np.abs(dx_ref).max()
+    if dtype == np.float64:
+        np.testing.assert_allclose(dx_wino, dx_ref, rtol=0, atol=1e-12 * scale)
+    else:
+        assert np.abs(dx_wino - dx_ref).max() <= DX_F32_SCALE_TOL * scale
+        assert np.abs(dx_cols - dx_ref).max() <= 1e-6 * scale

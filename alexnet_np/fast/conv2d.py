@@ -33,6 +33,18 @@ Same math as the reference (see its docstring), same gradients. What makes it fa
 5. The forward pass of 3x3 stride-1 convolutions (conv3-5) uses Winograd's F(2x2, 3x3)
    instead (``winograd.py``): half the multiply-adds, no im2col matrix; that of 5x5 stride-1
    convolutions (conv2) F(3x3, 5x5) (``winograd5.py``): 0.22 of the multiply-adds.
+6. Their INPUT gradient too (``DX_WINOGRAD``; stride 1, padding p < K). dx is the
+   correlation of dout, padded by K - 1 - p, with the filters turned by 180 degrees and
+   transposed within each group (``W'[c, f, u, v] = W[f, c, K-1-u, K-1-v]``): a forward pass
+   with dout as the input, by the same Winograd code. It runs as a second set of jobs after
+   the weight-gradient jobs (which still build im2col chunks: the weight gradient needs them),
+   not inside them: inside, its transformed tiles pushed each job's im2col chunk out of cache
+   and the im2col and the weight-gradient products slowed down by as much as the input
+   gradient saved (conv2, one worker: 130.8 against 126.0 ms). As a second pass, paper preset
+   at batch 32 on two workers (docs/performance.md, round 6): conv2's backward pass 141 ->
+   119 ms, conv3-5's 83 -> 81, 76 -> 73, 56 -> 53 ms. The weight gradient is unchanged to the
+   bit; dx rounds as a Winograd forward pass does (float32: ~1e-5 of its largest value on
+   conv2's shape, against 3e-7 for ``W^T @ dout`` and col2im; tests/test_fast_winograd5.py).
 """
 
 import threading
@@ -50,6 +62,7 @@ from .threads import chunked, run_jobs, split
 CHUNK_BYTES = 16 << 20  # one chunk's cols at most (one image at least): see the docstring
 MAX_JOBS = 4  # jobs per batch: enough to keep 2-4 workers busy; each holds a part of dW
 SMALL_PRODUCT = 4096  # dW parts with at most this many entries go through acc_a_bt
+DX_WINOGRAD = True  # input gradient of 3x3 / 5x5 stride-1 convolutions by Winograd too
 WINOGRAD = True  # forward pass of 3x3 / 5x5 stride-1 convolutions by winograd.py / winograd5.py
 
 
@@ -274,6 +287,7 @@ def conv2d_backward_fast(dout, cache, need_dx=True):
     dout_mat = in_order(dout, "cnhw").transpose(1, 0, 2, 3).reshape(f, n * ohw)  # (F, N*OH*OW)
     w_mats = [W[g * fg:(g + 1) * fg].reshape(fg, kk) for g in range(groups)]  # (Fg, Cg*KH*KW)
     dxc = np.empty((c, n, h, w), dtype=x.dtype) if need_dx else None
+    wino = use_winograd(W, stride) if need_dx and DX_WINOGRAD and padding < kh else None
 
     def job(images):
         dw_t = np.zeros((groups, kk, fg), dtype=x.dtype)  # this job's part of dW^T per group
@@ -292,7 +306,7 @@ def conv2d_backward_fast(dout, cache, need_dx=True):
                 else:
                     dw_t[g] += np.matmul(cols_g, dout_g.T, out=tmp)
             db += dout_mat[:, a * ohw:z * ohw].sum(axis=1)  # after the products: in cache
-            if need_dx:  # cols is no longer needed: overwrite it with dcols
+            if need_dx and wino is None:  # cols is no longer needed: overwrite it with dcols
                 for g in range(groups):
                     np.matmul(w_mats[g].T, dout_mat[g * fg:(g + 1) * fg, a * ohw:z * ohw],
                               out=cols[g * kk:(g + 1) * kk])
@@ -300,6 +314,16 @@ def conv2d_backward_fast(dout, cache, need_dx=True):
         return dw_t, db
 
     parts = run_jobs(job, split(n, MAX_JOBS))
+    if wino is not None:  # dx = dout (padded) correlated with the turned, transposed filters
+        w_turn = np.concatenate([W[g * fg:(g + 1) * fg, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+                                 for g in range(groups)])  # (C, Fg, KH, KW)
+        u_turn = wino.transform_filters(np.ascontiguousarray(w_turn))
+        dout_c = dout_mat.reshape(f, n, oh, ow)  # (F, N, OH, OW)
+        no_bias = np.zeros(c, dtype=x.dtype)
+        run_jobs(lambda images: wino.winograd_conv(dxc, dout_c, u_turn, no_bias,
+                                                   kh - 1 - padding, groups, images,
+                                                   _winograd_buffers(x.dtype)),
+                 split(n, MAX_JOBS))
     dw_t, db = parts[0]
     for part_w, part_b in parts[1:]:  # in job order: the same sums whatever thread ran which job
         dw_t += part_w

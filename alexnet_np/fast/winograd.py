@@ -33,11 +33,10 @@ outside and cropped): 16 * 49 products per filter and channel instead of 9 * 169
 the multiply-adds of im2col + GEMM. The transforms only add and subtract (and halve, in G),
 so float32 results differ from the direct sum by a few units of rounding.
 
-Only the FORWARD pass (training and inference) uses it. The backward pass keeps im2col
-(``fast/conv2d.py``): it needs the im2col matrix for the weight gradient anyway, and then
-the input gradient from it (``W^T @ dout`` and col2im) cost about as much as a Winograd
-convolution of dout would (measured on the paper preset at batch 32, 2 cores: conv3-5
-backward 49-72 ms either way; forward 34 -> 25, 31 -> 25, 24 -> 20 ms).
+The forward pass (training and inference) uses it (paper preset, batch 32, 2 cores: conv3-5
+forward 34 -> 25, 31 -> 25, 24 -> 20 ms), and so does the backward pass for the input
+gradient, as a convolution of dout with the turned filters (``fast/conv2d.py``, point 6: a
+few ms per layer). The weight gradient keeps im2col.
 
 Shapes: xc (C, N, H, W) channel-major view; out (F, N, OH, OW), OH = H + 2p - 2.
 """

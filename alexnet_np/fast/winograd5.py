@@ -32,11 +32,12 @@ on a hand-computed case). Larger tiles round worse than small ones: with these p
 float32 result of a conv2-sized layer is within ~4e-6 of the exact one (relative to the
 largest output; im2col + GEMM: ~6e-7), and float64 agrees with the direct sum to ~1e-14.
 
-Only the FORWARD pass uses it: the backward pass of conv2 keeps im2col (``conv2d.py``).
-Both of its gradients by Winograd were built and measured, and neither was faster on two
-cores (docs/performance.md, round 5): the weight gradient's 49 products have a small 128 x 48
-result that OpenBLAS runs at ~60 GFLOP/s, and transforming dout's 256 channels costs more
-than the input gradient's products save.
+The forward pass uses it, and the backward pass for the input gradient: a convolution of
+dout with the turned filters (``conv2d.py``, point 6), as a pass of its own after the
+weight-gradient jobs: conv2's backward pass 141 -> 119 ms (paper, batch 32, two workers).
+Run inside those jobs, it had not paid (docs/performance.md, rounds 5 and 6). The weight
+gradient keeps im2col: by Winograd its 49 products have a small 128 x 48 result that OpenBLAS
+runs at ~60 GFLOP/s (round 5).
 
 Shapes: xc (C, N, H, W) channel-major view; out (F, N, OH, OW), OH = H + 2p - 4.
 """
