@@ -12,7 +12,7 @@ wins; see its docstring). What makes it fast:
    outputs at a time (:func:`maxpool3_forward_rows`): the plane is split by column phase,
    as conv2d's im2col does, so that each window position is a contiguous row for the whole
    output row, and the comparisons become vectorised selects. Same comparisons, same order,
-   same winners (ties and NaN included); paper pool1 at batch 32 on one core: 22 -> 10 ms.
+   same winners (ties and NaN included); paper pool1 at batch 32 on one core: 22 -> 12 ms.
    On narrow planes (pool2, 27 -> 13) the split costs more than it saves: there the
    per-window loop stays.
 4. Parallel over planes (jobs on the workers of ``threads.py``); works on NCHW and CNHW memory
@@ -79,12 +79,14 @@ def take_larger3(best, at, a, b, c, code):
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def maxpool3_forward_rows(out, arg, x, b0, b1, stride):
-    """:func:`maxpool_forward_kernel` for 3x3 windows, a row of outputs at a time: each plane
-    is first split by column phase (``ph[r, y, q] = x[b, y, q*stride + r]``; entries past
-    the right edge are never read), so that window
-    column v of output column j, ``x[., j*stride + v]``, is ``ph[v % stride, ., j + v //
-    stride]``: for a row of outputs, every window position is one contiguous row of ``ph``.
-    The same comparisons in the same order as the per-window loop, so the same winners."""
+    """:func:`maxpool_forward_kernel` for 3x3 windows, a row of outputs at a time.
+
+    Each plane is first split by column phase, ``ph[r, y, q] = x[b, y, q*stride + r]``
+    (entries past the right edge are never read), so that window column v of output column
+    j, ``x[., j*stride + v]``, is ``ph[v % stride, ., j + v // stride]``: for a row of
+    outputs, every window position is one contiguous row of ``ph``. The same comparisons in
+    the same order as the per-window loop, so the same winners. out, arg (B, OH, OW);
+    x (B, H, W); planes b0 <= b < b1."""
     _, oh, ow = out.shape
     h, w = x.shape[1], x.shape[2]
     ph = np.empty((stride, h, (w + stride - 1) // stride), dtype=x.dtype)
