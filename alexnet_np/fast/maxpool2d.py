@@ -120,12 +120,16 @@ def maxpool_backward_kernel(dx, dout, arg, b0, b1, k, stride):
     """dx (B, H, W), written; dout, arg (B, OH, OW). ``dx[winner] += dout`` per window.
     Planes b0 <= b < b1."""
     _, oh, ow = dout.shape
+    du = np.empty(k * k, dtype=np.int64)  # winner a = u*k + v -> (u, v), looked up: an integer
+    dv = np.empty(k * k, dtype=np.int64)  # division by the run-time k per output cost ~40%
+    for a in range(k * k):
+        du[a], dv[a] = a // k, a % k
     for b in range(b0, b1):
         dx[b] = 0
         for i in range(oh):
             for j in range(ow):
                 a = arg[b, i, j]
-                dx[b, i * stride + a // k, j * stride + a % k] += dout[b, i, j]
+                dx[b, i * stride + du[a], j * stride + dv[a]] += dout[b, i, j]
 
 
 def maxpool2d_forward_fast(x, kernel_size=3, stride=2):
