@@ -25,6 +25,7 @@ from numba import njit
 
 from ..layers.im2col import conv_output_size
 from ..layers.maxpool2d import MaxPool2d, _check_pool
+from .conv2d import split_phases
 from .layout import empty, in_order, order_of, planes
 from .threads import run_jobs, split
 
@@ -94,13 +95,7 @@ def maxpool3_forward_rows(out, arg, x, b0, b1, stride):
     at = np.empty(ow, dtype=np.int32)
     r1, q1, r2, q2 = 1 % stride, 1 // stride, 2 % stride, 2 // stride  # columns v = 1, 2
     for b in range(b0, b1):
-        plane = x[b]  # (H, W)
-        for r in range(stride):  # ph[r, y, q] = plane[y, q*stride + r], no branch inside
-            n_q = (w - r + stride - 1) // stride  # columns r, r + stride, ... < W
-            for y in range(h):
-                src, dst = plane[y], ph[r, y]
-                for q in range(n_q):
-                    dst[q] = src[q * stride + r]
+        split_phases(ph, x[b], stride)
         for i in range(oh):
             y0 = i * stride
             best[:] = ph[0, y0, 0:ow]  # window position (0, 0) starts
