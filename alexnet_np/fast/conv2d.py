@@ -45,6 +45,13 @@ Same math as the reference (see its docstring), same gradients. What makes it fa
    119 ms, conv3-5's 83 -> 81, 76 -> 73, 56 -> 53 ms. The weight gradient is unchanged to the
    bit; dx rounds as a Winograd forward pass does (float32: ~1e-5 of its largest value on
    conv2's shape, against 3e-7 for ``W^T @ dout`` and col2im; tests/test_fast_winograd5.py).
+7. The WEIGHT gradient of 3x3 stride-1 convolutions too (``DW_WINOGRAD``): the forward
+   pass's tiles read backwards, ``dW = G^T [sum over tiles of (A dY A^T) * (B^T d B)] G``
+   (``winograd.py`` derives it). Each job writes its part (16 products with the tiles as the
+   inner dimension) into its slot of one array; the parts are added in job order while G^T
+   . G is applied. No im2col at all in conv3-5's backward pass: 78 -> 67, 72 -> 62, 53 -> 45
+   ms (batch 32, two workers). conv2's 5x5 weight gradient keeps im2col: by F(3x3, 5x5) it
+   rounds too coarsely (``winograd5.py``).
 """
 
 import threading
@@ -63,6 +70,8 @@ CHUNK_BYTES = 16 << 20  # one chunk's cols at most (one image at least): see the
 MAX_JOBS = 4  # jobs per batch: enough to keep 2-4 workers busy; each holds a part of dW
 SMALL_PRODUCT = 4096  # dW parts with at most this many entries go through acc_a_bt
 DX_WINOGRAD = True  # input gradient of 3x3 / 5x5 stride-1 convolutions by Winograd too
+DW_WINOGRAD = True  # and the weight gradient of those with kernels of these sizes (point 7)
+DW_WINOGRAD_SIZES = (3,)
 WINOGRAD = True  # forward pass of 3x3 / 5x5 stride-1 convolutions by winograd.py / winograd5.py
 
 
@@ -216,13 +225,14 @@ def _buffer(shape, dtype, slot=0):
     return buf[:size].reshape(shape)
 
 
-def use_winograd(W, stride):
+def use_winograd(W, stride, sizes=(3, 5)):
     """The Winograd module that computes this convolution's forward pass, or None:
     :mod:`winograd` for 3x3 kernels (conv3, conv4, conv5 of every preset), :mod:`winograd5`
-    for 5x5 (conv2 of ``paper``, ``tiny`` and ``cifar``); stride 1 only."""
-    if not WINOGRAD or stride != 1:
+    for 5x5 (conv2 of ``paper``, ``tiny`` and ``cifar``); stride 1 and square kernels of one
+    of ``sizes`` only."""
+    if not WINOGRAD or stride != 1 or W.shape[2] != W.shape[3] or W.shape[2] not in sizes:
         return None
-    return {(3, 3): winograd, (5, 5): winograd5}.get(tuple(W.shape[2:]))
+    return {3: winograd, 5: winograd5}[W.shape[2]]
 
 
 def _winograd_buffers(dtype):
@@ -288,50 +298,70 @@ def conv2d_backward_fast(dout, cache, need_dx=True):
     ohw = oh * ow
     xc = x.transpose(1, 0, 2, 3)  # (C, N, H, W) view
     dout_mat = in_order(dout, "cnhw").transpose(1, 0, 2, 3).reshape(f, n * ohw)  # (F, N*OH*OW)
+    dout_c = dout_mat.reshape(f, n, oh, ow)  # (F, N, OH, OW)
     w_mats = [W[g * fg:(g + 1) * fg].reshape(fg, kk) for g in range(groups)]  # (Fg, Cg*KH*KW)
     dxc = np.empty((c, n, h, w), dtype=x.dtype) if need_dx else None
+    wino_dw = use_winograd(W, stride, DW_WINOGRAD_SIZES) if DW_WINOGRAD else None
     wino = use_winograd(W, stride) if need_dx and DX_WINOGRAD and padding < kh else None
+    jobs = split(n, MAX_JOBS)
 
-    def job(images):
-        dw_t = np.zeros((groups, kk, fg), dtype=x.dtype)  # this job's part of dW^T per group
-        db = np.zeros(f, dtype=x.dtype)  # and of db
+    def db_part(images):
+        return dout_mat[:, images[0] * ohw:images[1] * ohw].sum(axis=1)  # (F,)
+
+    def im2col_job(images):
+        """This job's parts of dW^T per group (groups, Cg*KH*KW, Fg) and of db, from im2col
+        (None when Winograd computes dW), and its part of dx where Winograd does not."""
+        dw_t = np.zeros((groups, kk, fg), dtype=x.dtype) if wino_dw is None else None
         tmp = np.empty((kk, fg), dtype=x.dtype)
         for a, z in _chunks(images, c * kh * kw, ohw, x.itemsize):
             cols = _buffer((c * kh * kw, (z - a) * ohw), x.dtype)  # (C*KH*KW, L)
-            im2col_images(cols, xc, a, z, kh, kw, stride, padding, oh, ow)
-            for g in range(groups):
-                cols_g = cols[g * kk:(g + 1) * kk]  # (Cg*KH*KW, L)
-                dout_g = dout_mat[g * fg:(g + 1) * fg, a * ohw:z * ohw]  # (Fg, L)
-                # dW_g^T = cols_g @ dout_g^T, not dW_g = dout_g @ cols_g^T: the same product,
-                # but OpenBLAS runs this orientation faster when L is long.
-                if kk * fg <= SMALL_PRODUCT:
-                    acc_a_bt(dw_t[g], cols_g, dout_g)
-                else:
-                    dw_t[g] += np.matmul(cols_g, dout_g.T, out=tmp)
-            db += dout_mat[:, a * ohw:z * ohw].sum(axis=1)  # after the products: in cache
+            if dw_t is not None:
+                im2col_images(cols, xc, a, z, kh, kw, stride, padding, oh, ow)
+                for g in range(groups):
+                    cols_g = cols[g * kk:(g + 1) * kk]  # (Cg*KH*KW, L)
+                    dout_g = dout_mat[g * fg:(g + 1) * fg, a * ohw:z * ohw]  # (Fg, L)
+                    # dW_g^T = cols_g @ dout_g^T, not dW_g = dout_g @ cols_g^T: the same
+                    # product, but OpenBLAS runs this orientation faster when L is long.
+                    if kk * fg <= SMALL_PRODUCT:
+                        acc_a_bt(dw_t[g], cols_g, dout_g)
+                    else:
+                        dw_t[g] += np.matmul(cols_g, dout_g.T, out=tmp)
             if need_dx and wino is None:  # cols is no longer needed: overwrite it with dcols
                 for g in range(groups):
                     np.matmul(w_mats[g].T, dout_mat[g * fg:(g + 1) * fg, a * ohw:z * ohw],
                               out=cols[g * kk:(g + 1) * kk])
                 col2im_images(dxc, cols, a, z, kh, kw, stride, padding, oh, ow)
-        return dw_t, db
+        return dw_t, db_part(images)
 
-    parts = run_jobs(job, split(n, MAX_JOBS))
+    if wino_dw is not None:  # dW from Winograd's tiles, each job's part in its slot of parts
+        parts = np.empty((len(jobs), groups, wino_dw.POSITIONS, fg, cg), dtype=x.dtype)
+
+        def wino_job(j):
+            wino_dw.weight_gradient(parts[j], xc, dout_c, padding, groups, jobs[j],
+                                    _winograd_buffers(x.dtype))
+            return db_part(jobs[j])
+
+        db_parts = run_jobs(wino_job, range(len(jobs)))
+        dW = wino_dw.filter_gradient(parts)  # the parts summed in job order, then G^T . G
+        if need_dx and wino is None:
+            run_jobs(im2col_job, jobs)  # dx only
+    else:
+        results = run_jobs(im2col_job, jobs)
+        dw_t, db_parts = results[0][0], [db for _, db in results]
+        for part, _ in results[1:]:  # in job order: the same sums whatever thread ran which job
+            dw_t += part
+        dW = np.ascontiguousarray(dw_t.transpose(0, 2, 1)).reshape(f, cg, kh, kw)
+    db = db_parts[0]
+    for part in db_parts[1:]:  # in job order, too
+        db += part
     if wino is not None:  # dx = dout (padded) correlated with the turned, transposed filters
         w_turn = np.concatenate([W[g * fg:(g + 1) * fg, :, ::-1, ::-1].transpose(1, 0, 2, 3)
                                  for g in range(groups)])  # (C, Fg, KH, KW)
         u_turn = wino.transform_filters(np.ascontiguousarray(w_turn))
-        dout_c = dout_mat.reshape(f, n, oh, ow)  # (F, N, OH, OW)
         no_bias = np.zeros(c, dtype=x.dtype)
         run_jobs(lambda images: wino.winograd_conv(dxc, dout_c, u_turn, no_bias,
                                                    kh - 1 - padding, groups, images,
-                                                   _winograd_buffers(x.dtype)),
-                 split(n, MAX_JOBS))
-    dw_t, db = parts[0]
-    for part_w, part_b in parts[1:]:  # in job order: the same sums whatever thread ran which job
-        dw_t += part_w
-        db += part_b
-    dW = np.ascontiguousarray(dw_t.transpose(0, 2, 1)).reshape(f, cg, kh, kw)
+                                                   _winograd_buffers(x.dtype)), jobs)
     if not need_dx:
         return None, dW, db
     return dxc.transpose(1, 0, 2, 3), dW, db

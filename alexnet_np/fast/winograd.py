@@ -34,9 +34,27 @@ the multiply-adds of im2col + GEMM. The transforms only add and subtract (and ha
 so float32 results differ from the direct sum by a few units of rounding.
 
 The forward pass (training and inference) uses it (paper preset, batch 32, 2 cores: conv3-5
-forward 34 -> 25, 31 -> 25, 24 -> 20 ms), and so does the backward pass for the input
+forward 34 -> 25, 31 -> 25, 24 -> 20 ms), and so does the backward pass: for the input
 gradient, as a convolution of dout with the turned filters (``fast/conv2d.py``, point 6: a
-few ms per layer). The weight gradient keeps im2col.
+few ms per layer), and for the weight gradient by the same tiles read backwards.
+
+The weight gradient. Write the forward tile as a sum over its 16 positions k = (xi, nu):
+``Y[i, j] = sum_k A^T[i, xi] A^T[j, nu] U[k] V[k]``, so the loss's share from one tile,
+``sum_ij dY[i, j] Y[i, j]``, is ``sum_k E[k] U[k] V[k]`` with ``E = A dY A^T`` (4x4, dY the
+tile's 2x2 piece of dout). As U = G g G^T is linear in g, its gradient is::
+
+    dL/dg (3x3) = G^T [ E * V ] G           (summed over the tiles, * elementwise)
+
+The input patches V are the forward pass's own transform; dout is transformed by A (only
+adds and subtracts); the sum over every tile of every image becomes 16 products
+``(F, T) @ (T, C)`` (one per position, per group) with the tiles as the inner dimension; and
+G^T [.] G is applied once per filter and channel at the end (:func:`filter_gradient`): 16*49
+products per filter, channel and image instead of im2col's 9*169, and no im2col matrix.
+conv3-5's backward pass, paper preset at batch 32 on two workers: 78 -> 67, 72 -> 62,
+53 -> 45 ms (docs/performance.md, round 7). float32 rounds to ~1e-6 of dW's largest entry
+(im2col: ~4e-7). This is the weight gradient's own minimal algorithm, F(3x3, 2x2), with the
+forward's matrices in other places (the "transposition principle"; Lavin & Gray 2016 use
+F(3x3, 2x2) for it too).
 
 Shapes: xc (C, N, H, W) channel-major view; out (F, N, OH, OW), OH = H + 2p - 2.
 """
@@ -47,6 +65,8 @@ from numba import njit
 from .threads import chunked, run_jobs, split
 
 TILE_BYTES = 8 << 20  # one chunk's V at most (one image at least)
+GRAD_TILE_BYTES = 32 << 20  # one chunk's V and E in the weight gradient (one image at least)
+POSITIONS = 16  # of a transformed tile, 4x4
 
 
 def transform_filters(W):
@@ -172,3 +192,107 @@ def winograd_conv(out, xc, U, b, pad, groups, images, buffers):
             np.matmul(U[:, g * fg:(g + 1) * fg], v[:, g * cg:(g + 1) * cg],
                       out=m[:, g * fg:(g + 1) * fg])  # 16 products (Fg, Cg) @ (Cg, T)
         output_transform(out, m, b, a, z, th, tw)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def dout_transform(e, dc, n0, n1, th, tw):
+    """``e[k, f, t] = (A P A^T)[k]`` for the 2x2 piece P of dout under tile t of image
+    n0 <= n < n1 (0 past the edge), filter f. e (16, F, T); dc (F, N, OH, OW).
+
+    In one dimension a piece (p0, p1) becomes (p0, p0 + p1, p0 - p1, -p1) (A = (A^T)^T).
+    One row of tiles at a time, as :func:`input_transform`: A on the two rows, then on each
+    tile's two columns."""
+    f, _, oh, ow = dc.shape
+    wp = 2 * tw  # the tile row's columns, zero past the right edge
+    p = np.zeros((2, wp), dtype=e.dtype)
+    r = np.empty((4, wp), dtype=e.dtype)
+    for fi in range(f):
+        for ni in range(n0, n1):
+            plane = dc[fi, ni]  # (OH, OW)
+            for ti in range(th):
+                for a in range(2):  # p: the tile row's two dout rows, zero-padded
+                    y = 2 * ti + a
+                    for q in range(wp):
+                        p[a, q] = plane[y, q] if y < oh and q < ow else 0
+                for q in range(wp):  # r = A p
+                    r[0, q] = p[0, q]
+                    r[1, q] = p[0, q] + p[1, q]
+                    r[2, q] = p[0, q] - p[1, q]
+                    r[3, q] = -p[1, q]
+                t0 = ((ni - n0) * th + ti) * tw
+                for a in range(4):  # (A p) A^T, tile by tile: columns 2tj, 2tj + 1
+                    for tj in range(tw):
+                        e[4 * a + 0, fi, t0 + tj] = r[a, 2 * tj]
+                    for tj in range(tw):
+                        e[4 * a + 1, fi, t0 + tj] = r[a, 2 * tj] + r[a, 2 * tj + 1]
+                    for tj in range(tw):
+                        e[4 * a + 2, fi, t0 + tj] = r[a, 2 * tj] - r[a, 2 * tj + 1]
+                    for tj in range(tw):
+                        e[4 * a + 3, fi, t0 + tj] = -r[a, 2 * tj + 1]
+
+
+def weight_gradient(part, xc, dc, pad, groups, images, buffers):
+    """``part[g, k] = sum over the tiles t of images (a, z) of E[k, f, t] V[k, c, t]`` (f, c
+    in group g): (groups, 16, Fg, Cg), written; this job's share of the weight gradient
+    before :func:`filter_gradient`.
+
+    xc (C, N, H, W) the layer's input; dc (F, N, OH, OW) dout, both channel-major;
+    ``buffers(i, shape)``: the caller's per-thread scratch arrays (0: V, 1: E, 2: a later
+    chunk's products). A job's images are one chunk up to GRAD_TILE_BYTES of V and E: the
+    longer the inner dimension of the 16 products, the faster they run."""
+    c = xc.shape[0]
+    f, _, oh, ow = dc.shape
+    fg, cg = f // groups, c // groups
+    th, tw = (oh + 1) // 2, (ow + 1) // 2
+    per_image = 16 * (c + f) * th * tw * xc.itemsize
+    for i, (a, z) in enumerate(chunked(images[0], images[1],
+                                       max(1, GRAD_TILE_BYTES // per_image))):
+        t = (z - a) * th * tw
+        v = buffers(0, (16, c, t))  # (16, C, T)
+        e = buffers(1, (16, f, t))  # (16, F, T)
+        input_transform(v, xc, a, z, pad, th, tw)
+        dout_transform(e, dc, a, z, th, tw)
+        for g in range(groups):
+            prod = part[g] if i == 0 else buffers(2, (16, fg, cg))
+            np.matmul(e[:, g * fg:(g + 1) * fg], v[:, g * cg:(g + 1) * cg].transpose(0, 2, 1),
+                      out=prod)  # 16 products (Fg, T) @ (T, Cg)
+            if i > 0:
+                part[g] += prod
+
+
+def filter_gradient(parts):
+    """``dW (F, Cg, 3, 3) = G^T S G``, S the sum of the jobs' :func:`weight_gradient` parts
+    (jobs, groups, 16, Fg, Cg), added in job order."""
+    _, groups, _, fg, cg = parts.shape
+    dW = np.empty((groups * fg, cg, 3, 3), dtype=parts.dtype)
+    run_jobs(lambda r: filter_gradient_rows(dW, parts, r[0], r[1]), split(groups * fg, 4))
+    return dW
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def filter_gradient_rows(dW, parts, f0, f1):
+    """``dW[f, c] = G^T S G`` for f0 <= f < f1, S (4x4) the sum over the jobs j (in order)
+    of ``parts[j, g, :, f - g*Fg, c]``; dW (F, Cg, 3, 3), parts (jobs, groups, 16, Fg, Cg).
+    On each column of S, G^T (s0, s1, s2, s3) = (s0 + (s1 + s2)/2, (s1 - s2)/2,
+    (s1 + s2)/2 + s3); then the same on the rows of the result."""
+    fg = parts.shape[3]
+    half = parts.dtype.type(0.5)
+    s = np.empty(16, dtype=parts.dtype)
+    r = np.empty((3, 4), dtype=parts.dtype)
+    for fi in range(f0, f1):
+        g, fl = fi // fg, fi % fg
+        for ci in range(parts.shape[4]):
+            for k in range(16):
+                s[k] = parts[0, g, k, fl, ci]
+            for j in range(1, parts.shape[0]):
+                for k in range(16):
+                    s[k] += parts[j, g, k, fl, ci]
+            for b in range(4):  # r = G^T S
+                s1s2 = s[4 + b] + s[8 + b]
+                r[0, b] = s[b] + s1s2 * half
+                r[1, b] = (s[4 + b] - s[8 + b]) * half
+                r[2, b] = s1s2 * half + s[12 + b]
+            for a in range(3):  # (G^T S) G
+                dW[fi, ci, a, 0] = r[a, 0] + (r[a, 1] + r[a, 2]) * half
+                dW[fi, ci, a, 1] = (r[a, 1] - r[a, 2]) * half
+                dW[fi, ci, a, 2] = (r[a, 1] + r[a, 2]) * half + r[a, 3]

@@ -36,8 +36,11 @@ The forward pass uses it, and the backward pass for the input gradient: a convol
 dout with the turned filters (``conv2d.py``, point 6), as a pass of its own after the
 weight-gradient jobs: conv2's backward pass 141 -> 119 ms (paper, batch 32, two workers).
 Run inside those jobs, it had not paid (docs/performance.md, rounds 5 and 6). The weight
-gradient keeps im2col: by Winograd its 49 products have a small 128 x 48 result that OpenBLAS
-runs at ~60 GFLOP/s (round 5).
+gradient keeps im2col. By Winograd (the tiles read backwards, as ``winograd.py`` does for
+3x3 kernels) it would be faster (8 images on one core: 38.7 -> 25.5 ms, round 7), but it
+rounds too coarsely: float32 ~2e-5 of dW's largest entry on conv2's shape against 4e-7, for
+every choice of points tried, and entries near zero then miss the float32 bound the
+fast-layer tests hold every gradient to.
 
 Shapes: xc (C, N, H, W) channel-major view; out (F, N, OH, OW), OH = H + 2p - 4.
 """
