@@ -146,3 +146,80 @@ def test_input_gradient_by_winograd(monkeypatch, dtype, k, c, f, size, pad, grou
     else:
         assert np.abs(dx_wino - dx_ref).max() <= DX_F32_SCALE_TOL * scale
         assert np.abs(dx_cols - dx_ref).max() <= 1e-6 * scale
+
+
+# The weight gradient by Winograd along the rows (winograd5.weight_gradient): float32 rounds
+# to ~3e-6 of the largest entry of dW on conv2's shape (measured 2.7e-6 at 4 images; im2col:
+# 4e-7; the 2-D scheme, not used: 2e-5), hence a scale-relative bound beside the elementwise
+# one of tests/test_fast_layers.py.
+DW_F32_SCALE_TOL = 1e-5
+
+
+def test_weight_gradient_hand_example():
+    """x = 0..48 (7x7), dout = ones (3x3), no padding: dW[u, v] is the sum of the 3x3 window
+    of x at (u, v), 9 times its centre 7(u + 1) + v + 1: 72 + 63u + 9v."""
+    from alexnet_np.fast.conv2d import conv2d_backward_fast
+
+    x = np.arange(49, dtype=np.float64).reshape(1, 1, 7, 7)
+    _, cache = conv2d_forward_fast(x, np.zeros((1, 1, 5, 5)), np.zeros(1), 1, 0, 1)
+    _, dW, _ = conv2d_backward_fast(np.ones((1, 1, 3, 3)), cache, need_dx=False)
+    u, v = np.mgrid[0:5, 0:5]
+    np.testing.assert_allclose(dW[0, 0], 72 + 63 * u + 9 * v, rtol=1e-13)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n, c, f, size, pad, groups", [
+    (1, 96, 256, 27, 2, 2),  # conv2 of the paper, one image
+    (2, 4, 6, 9, 2, 2),
+    (3, 3, 2, 5, 0, 1),  # kernel = input
+    (1, 2, 4, 10, 1, 1),  # even size: the last row tile is cut
+    (2, 2, 3, 4, 4, 1),  # padding 4: rows of zeros
+])
+def test_weight_gradient_matches_reference(dtype, n, c, f, size, pad, groups):
+    from alexnet_np.fast.conv2d import conv2d_backward_fast
+    from alexnet_np.layers import conv2d_backward
+
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((n, c, size, size))
+    W = rng.standard_normal((f, c // groups, 5, 5))
+    _, cache = conv2d_forward(x, W, np.zeros(f), 1, pad, groups)
+    out_size = size + 2 * pad - 4
+    dout = rng.standard_normal((n, f, out_size, out_size))
+    _, dW_ref, _ = conv2d_backward(dout, cache)  # float64, direct
+    x, W, dout = (a.astype(dtype) for a in (x, W, dout))
+    _, fast_cache = conv2d_forward_fast(x, W, np.zeros(f, dtype), 1, pad, groups)
+    _, dW, _ = conv2d_backward_fast(dout, fast_cache, need_dx=False)
+    assert dW.dtype == dtype and dW.shape == dW_ref.shape
+    scale = np.abs(dW_ref).max()
+    if dtype == np.float64:
+        np.testing.assert_allclose(dW, dW_ref, rtol=0, atol=1e-13 * scale)
+    else:
+        assert np.abs(dW - dW_ref).max() <= DW_F32_SCALE_TOL * scale
+
+
+def test_weight_gradient_in_small_chunks(monkeypatch):
+    """One image a chunk (later chunks' products added to the first's) and one job: the same
+    weight gradient, up to float32 rounding, as one chunk per job, and as im2col."""
+    from alexnet_np.fast import conv2d as fast_conv
+
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((5, 4, 9, 10)).astype(np.float32)
+    W = rng.standard_normal((6, 2, 5, 5)).astype(np.float32)
+    out, cache = conv2d_forward_fast(x, W, np.zeros(6, np.float32), 1, 2, 2)
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    _, whole, _ = fast_conv.conv2d_backward_fast(dout, cache, need_dx=False)
+    monkeypatch.setattr(winograd5, "GRAD_TILE_BYTES", 1)
+    monkeypatch.setattr(fast_conv, "MAX_JOBS", 1)
+    _, chunked, _ = fast_conv.conv2d_backward_fast(dout, cache, need_dx=False)
+    np.testing.assert_allclose(chunked, whole, rtol=2e-5, atol=2e-5)
+    monkeypatch.setattr(fast_conv, "DW_WINOGRAD", False)
+    _, im2col, _ = fast_conv.conv2d_backward_fast(dout, cache, need_dx=False)
+    np.testing.assert_allclose(im2col, whole, rtol=2e-5, atol=2e-5)
+
+
+def test_filter_gradient_adds_the_parts_then_applies_g_on_the_rows():
+    parts = np.random.default_rng(10).standard_normal((3, 2, 7, 5, 4, 3))  # (jobs, groups, ...)
+    dW = winograd5.filter_gradient(parts)  # (8, 3, 5, 5)
+    total = parts.sum(axis=0)  # (groups, 7 [a], 5 [v], Fg, Cg)
+    expect = np.einsum("au,gavfc->gfcuv", winograd5.G, total).reshape(8, 3, 5, 5)
+    np.testing.assert_allclose(dW, expect, rtol=1e-13, atol=1e-13)

@@ -45,13 +45,15 @@ Same math as the reference (see its docstring), same gradients. What makes it fa
    119 ms, conv3-5's 83 -> 81, 76 -> 73, 56 -> 53 ms. The weight gradient is unchanged to the
    bit; dx rounds as a Winograd forward pass does (float32: ~1e-5 of its largest value on
    conv2's shape, against 3e-7 for ``W^T @ dout`` and col2im; tests/test_fast_winograd5.py).
-7. The WEIGHT gradient of 3x3 stride-1 convolutions too (``DW_WINOGRAD``): the forward
-   pass's tiles read backwards, ``dW = G^T [sum over tiles of (A dY A^T) * (B^T d B)] G``
-   (``winograd.py`` derives it). Each job writes its part (16 products with the tiles as the
-   inner dimension) into its slot of one array; the parts are added in job order while G^T
-   . G is applied. No im2col at all in conv3-5's backward pass: 78 -> 67, 72 -> 62, 53 -> 45
-   ms (batch 32, two workers). conv2's 5x5 weight gradient keeps im2col: by F(3x3, 5x5) it
-   rounds too coarsely (``winograd5.py``).
+7. Their WEIGHT gradient too (``DW_WINOGRAD``): for 3x3 kernels the forward pass's tiles
+   read backwards, ``dW = G^T [sum over tiles of (A dY A^T) * (B^T d B)] G``
+   (``winograd.py`` derives it); for 5x5 the same along the rows only, the columns summed
+   directly (``winograd5.py``: the 2-D scheme rounds too coarsely). Each job writes its part
+   (products with the tiles as the inner dimension) into its slot of one array; the parts
+   are added in job order while G is applied. No im2col in the backward pass of conv2-5:
+   paper preset, batch 32, two workers, conv2 128 -> 106 ms, conv3-5 85 -> 75, 74 -> 68,
+   56 -> 51 ms (docs/performance.md, round 7). float32: dW within ~3e-6 (conv2) and ~7e-7
+   (conv3) of its largest entry, against ~4e-7 by im2col.
 """
 
 import threading
@@ -71,7 +73,7 @@ MAX_JOBS = 4  # jobs per batch: enough to keep 2-4 workers busy; each holds a pa
 SMALL_PRODUCT = 4096  # dW parts with at most this many entries go through acc_a_bt
 DX_WINOGRAD = True  # input gradient of 3x3 / 5x5 stride-1 convolutions by Winograd too
 DW_WINOGRAD = True  # and the weight gradient of those with kernels of these sizes (point 7)
-DW_WINOGRAD_SIZES = (3,)
+DW_WINOGRAD_SIZES = (3, 5)
 WINOGRAD = True  # forward pass of 3x3 / 5x5 stride-1 convolutions by winograd.py / winograd5.py
 
 
@@ -334,7 +336,7 @@ def conv2d_backward_fast(dout, cache, need_dx=True):
         return dw_t, db_part(images)
 
     if wino_dw is not None:  # dW from Winograd's tiles, each job's part in its slot of parts
-        parts = np.empty((len(jobs), groups, wino_dw.POSITIONS, fg, cg), dtype=x.dtype)
+        parts = np.empty((len(jobs), groups, *wino_dw.POSITIONS, fg, cg), dtype=x.dtype)
 
         def wino_job(j):
             wino_dw.weight_gradient(parts[j], xc, dout_c, padding, groups, jobs[j],

@@ -51,10 +51,10 @@ adds and subtracts); the sum over every tile of every image becomes 16 products
 G^T [.] G is applied once per filter and channel at the end (:func:`filter_gradient`): 16*49
 products per filter, channel and image instead of im2col's 9*169, and no im2col matrix.
 conv3-5's backward pass, paper preset at batch 32 on two workers: 78 -> 67, 72 -> 62,
-53 -> 45 ms (docs/performance.md, round 7). float32 rounds to ~1e-6 of dW's largest entry
-(im2col: ~4e-7). This is the weight gradient's own minimal algorithm, F(3x3, 2x2), with the
-forward's matrices in other places (the "transposition principle"; Lavin & Gray 2016 use
-F(3x3, 2x2) for it too).
+53 -> 45 ms (docs/performance.md, round 7). float32 rounds to ~7e-7 of dW's largest entry
+on conv3's shape (im2col: ~5e-7). This is the weight gradient's own minimal algorithm,
+F(3x3, 2x2), with the forward's matrices in other places (the "transposition principle";
+Lavin & Gray 2016 use F(3x3, 2x2) for it too).
 
 Shapes: xc (C, N, H, W) channel-major view; out (F, N, OH, OW), OH = H + 2p - 2.
 """
@@ -66,7 +66,7 @@ from .threads import chunked, run_jobs, split
 
 TILE_BYTES = 8 << 20  # one chunk's V at most (one image at least)
 GRAD_TILE_BYTES = 32 << 20  # one chunk's V and E in the weight gradient (one image at least)
-POSITIONS = 16  # of a transformed tile, 4x4
+POSITIONS = (16,)  # of the weight gradient's parts: a transformed tile, 4x4
 
 
 def transform_filters(W):

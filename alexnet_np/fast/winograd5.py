@@ -35,12 +35,24 @@ largest output; im2col + GEMM: ~6e-7), and float64 agrees with the direct sum to
 The forward pass uses it, and the backward pass for the input gradient: a convolution of
 dout with the turned filters (``conv2d.py``, point 6), as a pass of its own after the
 weight-gradient jobs: conv2's backward pass 141 -> 119 ms (paper, batch 32, two workers).
-Run inside those jobs, it had not paid (docs/performance.md, rounds 5 and 6). The weight
-gradient keeps im2col. By Winograd (the tiles read backwards, as ``winograd.py`` does for
-3x3 kernels) it would be faster (8 images on one core: 38.7 -> 25.5 ms, round 7), but it
-rounds too coarsely: float32 ~2e-5 of dW's largest entry on conv2's shape against 4e-7, for
-every choice of points tried, and entries near zero then miss the float32 bound the
-fast-layer tests hold every gradient to.
+Run inside those jobs, it had not paid (docs/performance.md, rounds 5 and 6).
+
+The weight gradient by Winograd along the rows only. The 2-D scheme read backwards (as
+``winograd.py`` does for 3x3 kernels) would be fast (8 images on one core: 38.7 -> 25.5 ms)
+but rounds too coarsely: float32 ~2e-5 of dW's largest entry on conv2's shape against 4e-7
+for im2col, for every choice of points tried. In one dimension the same algorithm rounds
+twenty times better (9e-7). So the rows are cut into 3-row tiles and the columns are summed
+directly::
+
+    dW[u, v] = sum_a G[a, u] W^[a, v],   W^[a, v] = sum over t, x of E[a, t, x] V[a, t, x + v]
+
+with ``E[a] = sum_i A[a, i] dout[3ti + i]`` (7 rows from each tile's 3 rows of dout) and
+``V[a] = sum_q B^T[a, q] x[3ti + q - p]`` (7 rows from the tile's 7 input rows). With each
+row of E padded to the width of the input row (OW + 4, zeros at the end), the shift by v
+is an offset into V, so each W^[a, v] is one product ``(Fg, T) @ (T, Cg)`` on views, no
+copies: 35 products per group instead of im2col's one with 25 times the rows. 7*5 products
+per filter, channel and row tile instead of 3*25; with the padding 0.54 of im2col's
+multiply-adds.
 
 Shapes: xc (C, N, H, W) channel-major view; out (F, N, OH, OW), OH = H + 2p - 4.
 """
@@ -51,9 +63,11 @@ from numba import njit
 from .threads import chunked, run_jobs, split
 
 TILE_BYTES = 8 << 20  # one chunk's V at most (one image at least)
+GRAD_TILE_BYTES = 32 << 20  # one chunk's V and E in the weight gradient (one image at least)
 POINTS = (0.0, 1.0, -1.0, 2.0, -2.0, 0.5)  # and infinity
 M_OUT, R = 3, 5  # output tile, filter size
 N_IN = M_OUT + R - 1  # 7: input tile
+POSITIONS = (N_IN, R)  # of the weight gradient's parts: 7 row positions x 5 column taps
 
 
 def cook_toom(m, r, points):
@@ -217,3 +231,115 @@ def winograd_conv(out, xc, U, b, pad, groups, images, buffers):
             np.matmul(U[:, g * fg:(g + 1) * fg], v[:, g * cg:(g + 1) * cg],
                       out=m)  # 49 products (Fg, Cg) @ (Cg, T)
             output_transform(out, m, b, g * fg, a, z, th, tw, at)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def rows_dout_transform(e, dc, n0, n1, th, wr, at):
+    """``e[a, f, t] = sum_i A[a, i] dout[f, n, 3ti + i, x]`` (0 below the last row) for
+    t = ((n - n0)*th + ti)*wr + x, x < OW; 0 for OW <= x < wr. e (7, F, T); dc (F, N, OH, OW);
+    at (3, 7), so A[a, i] = at[i, a]."""
+    f, _, oh, ow = dc.shape
+    zero = e.dtype.type(0)
+    for fi in range(f):
+        for ni in range(n0, n1):
+            plane = dc[fi, ni]  # (OH, OW)
+            for ti in range(th):
+                rows = min(M_OUT, oh - M_OUT * ti)  # dout rows under this tile
+                t0 = ((ni - n0) * th + ti) * wr
+                for a in range(N_IN):
+                    row = e[a, fi, t0:t0 + wr]
+                    for x in range(ow):
+                        row[x] = at[0, a] * plane[M_OUT * ti, x]
+                    for i in range(1, rows):
+                        coef, src = at[i, a], plane[M_OUT * ti + i]
+                        for x in range(ow):
+                            row[x] += coef * src[x]
+                    for x in range(ow, wr):
+                        row[x] = zero
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def rows_input_transform(v, xc, n0, n1, pad, th, wr, bt):
+    """``v[a, t, c] = sum_q B^T[a, q] x[c, n, 3ti + q - p, x' - p]`` (0 outside the input)
+    for t = ((n - n0)*th + ti)*wr + x', x' < wr; the last R - 1 rows of v are 0 (the shifted
+    views of the products reach into them, against zeros of e). v (7, T + R - 1, C), C
+    innermost so that a shift is an offset; xc (C, N, H, W); bt (7, 7)."""
+    c, _, h, w = xc.shape
+    d = np.empty((N_IN, wr, c), dtype=v.dtype)  # a tile's 7 input rows, channels innermost
+    zero = v.dtype.type(0)
+    for ni in range(n0, n1):
+        for ti in range(th):
+            for q in range(N_IN):
+                y = M_OUT * ti + q - pad
+                if y < 0 or y >= h:
+                    d[q] = zero
+                    continue
+                for ci in range(c):
+                    src = xc[ci, ni, y]  # (W,)
+                    for xq in range(wr):
+                        xx = xq - pad
+                        d[q, xq, ci] = src[xx] if xx >= 0 and xx < w else zero
+            t0 = ((ni - n0) * th + ti) * wr
+            for a in range(N_IN):
+                out = v[a, t0:t0 + wr]  # (wr, C)
+                for xq in range(wr):
+                    row = out[xq]
+                    for ci in range(c):
+                        acc = zero
+                        for q in range(N_IN):
+                            acc += bt[a, q] * d[q, xq, ci]
+                        row[ci] = acc
+    t_end = (n1 - n0) * th * wr
+    v[:, t_end:] = zero
+
+
+def weight_gradient(part, xc, dc, pad, groups, images, buffers):
+    """``part[g, a, v] = sum over t of E[a, f, t] V[a, t + v, c]`` (f, c in group g):
+    (groups, 7, 5, Fg, Cg), written; this job's share of the weight gradient before
+    :func:`filter_gradient`.
+
+    xc (C, N, H, W) the layer's input; dc (F, N, OH, OW) dout, both channel-major;
+    ``buffers(i, shape)``: the caller's per-thread scratch arrays (0: V, 1: E, 2: a later
+    chunk's products). A job's images are one chunk up to GRAD_TILE_BYTES of V and E."""
+    c = xc.shape[0]
+    f, _, oh, ow = dc.shape
+    fg, cg = f // groups, c // groups
+    th, wr = -(-oh // M_OUT), ow + R - 1  # row tiles; row length: output columns + reach
+    at, bt = AT.astype(xc.dtype), BT.astype(xc.dtype)
+    per_image = N_IN * (c + f) * th * wr * xc.itemsize
+    for i, (a, z) in enumerate(chunked(images[0], images[1],
+                                       max(1, GRAD_TILE_BYTES // per_image))):
+        t = (z - a) * th * wr
+        v = buffers(0, (N_IN, t + R - 1, c))  # (7, T + 4, C)
+        e = buffers(1, (N_IN, f, t))  # (7, F, T)
+        rows_input_transform(v, xc, a, z, pad, th, wr, bt)
+        rows_dout_transform(e, dc, a, z, th, wr, at)
+        for g in range(groups):
+            for k in range(N_IN):
+                e_g = e[k, g * fg:(g + 1) * fg]  # (Fg, T)
+                for s in range(R):
+                    prod = part[g, k, s] if i == 0 else buffers(2, (fg, cg))
+                    np.matmul(e_g, v[k, s:s + t, g * cg:(g + 1) * cg], out=prod)  # (T, Cg)
+                    if i > 0:
+                        part[g, k, s] += prod
+
+
+def filter_gradient(parts):
+    """``dW (F, Cg, 5, 5)``, ``dW[f, c, u, v] = sum_a G[a, u] S[a, v, f, c]``, S the sum of
+    the jobs' :func:`weight_gradient` parts (jobs, groups, 7, 5, Fg, Cg), added in job
+    order. On the workers, by ranges of filters: a product on OpenBLAS's own threads would
+    leave them spinning against the next jobs (``threads.py``)."""
+    _, groups, _, _, fg, cg = parts.shape
+    dW = np.empty((groups * fg, cg, R, R), dtype=parts.dtype)
+    g_t = G.T.astype(parts.dtype)  # (5, 7)
+
+    def job(r):
+        g, f0, f1 = r
+        total = parts[0, g, :, :, f0:f1].copy()  # (7, 5, Fb, Cg)
+        for part in parts[1:]:
+            total += part[g, :, :, f0:f1]
+        s = np.tensordot(g_t, total, axes=(1, 0))  # (5 [u], 5 [v], Fb, Cg)
+        dW[g * fg + f0:g * fg + f1] = s.transpose(2, 3, 0, 1)
+
+    run_jobs(job, [(g, a, z) for g in range(groups) for a, z in split(fg, 4 // groups or 1)])
+    return dW
