@@ -37,13 +37,14 @@ Same math as the reference (see its docstring), same gradients. What makes it fa
    correlation of dout, padded by K - 1 - p, with the filters turned by 180 degrees and
    transposed within each group (``W'[c, f, u, v] = W[f, c, K-1-u, K-1-v]``): a forward pass
    with dout as the input, by the same Winograd code. It runs as a second set of jobs after
-   the weight-gradient jobs (which still build im2col chunks: the weight gradient needs them),
-   not inside them: inside, its transformed tiles pushed each job's im2col chunk out of cache
-   and the im2col and the weight-gradient products slowed down by as much as the input
-   gradient saved (conv2, one worker: 130.8 against 126.0 ms). As a second pass, paper preset
-   at batch 32 on two workers (docs/performance.md, round 6): conv2's backward pass 141 ->
-   119 ms, conv3-5's 83 -> 81, 76 -> 73, 56 -> 53 ms. The weight gradient is unchanged to the
-   bit; dx rounds as a Winograd forward pass does (float32: ~1e-5 of its largest value on
+   the weight-gradient jobs, not inside them: in round 6, when those jobs still built im2col
+   chunks, its transformed tiles pushed each job's im2col chunk out of cache and the im2col
+   and the weight-gradient products slowed down by as much as the input gradient saved
+   (conv2, one worker: 130.8 against 126.0 ms); with the weight gradient by Winograd too
+   (point 7), one set of jobs doing both measured the same as two (round 7). As a second
+   pass, paper preset at batch 32 on two workers (docs/performance.md, round 6): conv2's
+   backward pass 141 -> 119 ms, conv3-5's 83 -> 81, 76 -> 73, 56 -> 53 ms. dx rounds as a
+   Winograd forward pass does (float32: ~1e-5 of its largest value on
    conv2's shape, against 3e-7 for ``W^T @ dout`` and col2im; tests/test_fast_winograd5.py).
 7. Their WEIGHT gradient too (``DW_WINOGRAD``): for 3x3 kernels the forward pass's tiles
    read backwards, ``dW = G^T [sum over tiles of (A dY A^T) * (B^T d B)] G``

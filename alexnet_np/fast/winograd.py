@@ -50,7 +50,7 @@ adds and subtracts); the sum over every tile of every image becomes 16 products
 ``(F, T) @ (T, C)`` (one per position, per group) with the tiles as the inner dimension; and
 G^T [.] G is applied once per filter and channel at the end (:func:`filter_gradient`): 16*49
 products per filter, channel and image instead of im2col's 9*169, and no im2col matrix.
-conv3-5's backward pass, paper preset at batch 32 on two workers: 78 -> 67, 72 -> 62,
+conv3-5's backward pass alone, paper preset at batch 32 on two workers: 78 -> 67, 72 -> 62,
 53 -> 45 ms (docs/performance.md, round 7). float32 rounds to ~7e-7 of dW's largest entry
 on conv3's shape (im2col: ~5e-7). This is the weight gradient's own minimal algorithm,
 F(3x3, 2x2), with the forward's matrices in other places (the "transposition principle";
