@@ -3,8 +3,9 @@
 ``alexnet_np/layers`` is the reference: plain NumPy, one op per file, written to be read. This
 package mirrors it file by file (``fast/conv2d.py`` is the fast ``layers/conv2d.py``, and so
 on) for the ops where NumPy alone leaves time on the table: convolution (im2col/col2im, and
-Winograd's F(2x2, 3x3) in ``winograd.py`` for the forward pass of the 3x3 layers, F(3x3, 5x5)
-in ``winograd5.py`` for that of the 5x5 ones), LRN, overlapping max-pooling, ReLU (both
+Winograd's F(2x2, 3x3) in ``winograd.py`` for the forward pass and both gradients of the 3x3
+layers, F(3x3, 5x5) in ``winograd5.py`` for those of the 5x5 ones), LRN, overlapping
+max-pooling, ReLU (both
 cores, no mask array) and (two BLAS details) the fully connected layer; ``sgd.py`` has the
 paper's SGD update as one fused pass (``FastSGD``). Each fast module has the functional pair
 ``op_forward_fast`` / ``op_backward_fast`` with the reference's signature and a layer class
