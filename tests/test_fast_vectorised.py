@@ -14,7 +14,7 @@ import numba
 import numpy as np
 import pytest
 
-from alexnet_np.fast import maxpool2d, relu, sgd
+from alexnet_np.fast import maxpool2d, relu, sgd, winograd5
 
 pytestmark = pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"),
                                 reason="reads x86-64 assembly")
@@ -48,3 +48,19 @@ def test_maxpool_row_selects_are_vectorised():
     ops = packed_ops(maxpool2d.take_larger3, a.copy(), np.zeros(64, np.int32), a, a, a,
                      np.int32(0))
     assert any(op.endswith("maxps") for op in ops), ops
+
+
+def test_conv2_weight_gradient_transforms_are_vectorised():
+    """The row transforms of conv2's weight gradient (winograd5.py): a sum of seven terms
+    over the channels of a tile's input rows, and rows of dout added with a coefficient."""
+    f32 = np.float32
+    xc, dc = np.ones((8, 2, 9, 9), f32), np.ones((6, 2, 9, 9), f32)
+    th, wr = 3, 13  # row tiles and row length of a 9x9 output with padding 2
+    v = np.zeros((7, 2 * th * wr + 4, 8), f32)
+    ops = packed_ops(winograd5.rows_input_transform, v, xc, 0, 2, 2, th, wr,
+                     winograd5.BT.astype(f32))
+    assert any(op.endswith("mulps") for op in ops), ops
+    e = np.zeros((7, 6, 2 * th * wr), f32)
+    ops = packed_ops(winograd5.rows_dout_transform, e, dc, 0, 2, th, wr,
+                     winograd5.AT.astype(f32))
+    assert any(op.endswith("mulps") for op in ops), ops

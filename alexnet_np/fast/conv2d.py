@@ -44,8 +44,8 @@ Same math as the reference (see its docstring), same gradients. What makes it fa
    (point 7), one set of jobs doing both measured the same as two (round 7). As a second
    pass, paper preset at batch 32 on two workers (docs/performance.md, round 6): conv2's
    backward pass 141 -> 119 ms, conv3-5's 83 -> 81, 76 -> 73, 56 -> 53 ms. dx rounds as a
-   Winograd forward pass does (float32: ~1e-5 of its largest value on
-   conv2's shape, against 3e-7 for ``W^T @ dout`` and col2im; tests/test_fast_winograd5.py).
+   Winograd forward pass does (float32: ~1e-5 of its largest value on conv2's shape, against
+   3e-7 for ``W^T @ dout`` and col2im; tests/test_fast_winograd5.py).
 7. Their WEIGHT gradient too (``DW_WINOGRAD``): for 3x3 kernels the forward pass's tiles
    read backwards, ``dW = G^T [sum over tiles of (A dY A^T) * (B^T d B)] G``
    (``winograd.py`` derives it); for 5x5 the same along the rows only, the columns summed
