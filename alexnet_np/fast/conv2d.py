@@ -73,8 +73,7 @@ CHUNK_BYTES = 16 << 20  # one chunk's cols at most (one image at least): see the
 MAX_JOBS = 4  # jobs per batch: enough to keep 2-4 workers busy; each holds a part of dW
 SMALL_PRODUCT = 4096  # dW parts with at most this many entries go through acc_a_bt
 DX_WINOGRAD = True  # input gradient of 3x3 / 5x5 stride-1 convolutions by Winograd too
-DW_WINOGRAD = True  # and the weight gradient of those with kernels of these sizes (point 7)
-DW_WINOGRAD_SIZES = (3, 5)
+DW_WINOGRAD = True  # and their weight gradient (point 7)
 WINOGRAD = True  # forward pass of 3x3 / 5x5 stride-1 convolutions by winograd.py / winograd5.py
 
 
@@ -228,14 +227,13 @@ def _buffer(shape, dtype, slot=0):
     return buf[:size].reshape(shape)
 
 
-def use_winograd(W, stride, sizes=(3, 5)):
+def use_winograd(W, stride):
     """The Winograd module that computes this convolution's forward pass, or None:
     :mod:`winograd` for 3x3 kernels (conv3, conv4, conv5 of every preset), :mod:`winograd5`
-    for 5x5 (conv2 of ``paper``, ``tiny`` and ``cifar``); stride 1 and square kernels of one
-    of ``sizes`` only."""
-    if not WINOGRAD or stride != 1 or W.shape[2] != W.shape[3] or W.shape[2] not in sizes:
+    for 5x5 (conv2 of ``paper``, ``tiny`` and ``cifar``); stride 1 only."""
+    if not WINOGRAD or stride != 1:
         return None
-    return {3: winograd, 5: winograd5}[W.shape[2]]
+    return {(3, 3): winograd, (5, 5): winograd5}.get(tuple(W.shape[2:]))
 
 
 def _winograd_buffers(dtype):
@@ -304,7 +302,7 @@ def conv2d_backward_fast(dout, cache, need_dx=True):
     dout_c = dout_mat.reshape(f, n, oh, ow)  # (F, N, OH, OW)
     w_mats = [W[g * fg:(g + 1) * fg].reshape(fg, kk) for g in range(groups)]  # (Fg, Cg*KH*KW)
     dxc = np.empty((c, n, h, w), dtype=x.dtype) if need_dx else None
-    wino_dw = use_winograd(W, stride, DW_WINOGRAD_SIZES) if DW_WINOGRAD else None
+    wino_dw = use_winograd(W, stride) if DW_WINOGRAD else None
     wino = use_winograd(W, stride) if need_dx and DX_WINOGRAD and padding < kh else None
     jobs = split(n, MAX_JOBS)
 

@@ -166,10 +166,11 @@ def output_transform(out, m, b, n0, n1, th, tw):
                             out[fi, ni, y, 2 * tj + 1] = s[a, 1] - s[a, 2] - s[a, 3] + bias
 
 
-def chunks(images, channels, tiles_per_image, itemsize):
-    """The images (a, z) cut into equal chunks whose V (16, C, T) fits in TILE_BYTES."""
+def chunks(images, channels, tiles_per_image, itemsize, budget=None):
+    """The images (a, z) cut into equal chunks whose transformed tiles (16, channels, T) fit
+    in ``budget`` bytes (default TILE_BYTES; one image at least)."""
     per_image = 16 * channels * tiles_per_image * itemsize
-    return chunked(images[0], images[1], max(1, TILE_BYTES // per_image))
+    return chunked(images[0], images[1], max(1, (budget or TILE_BYTES) // per_image))
 
 
 def winograd_conv(out, xc, U, b, pad, groups, images, buffers):
@@ -244,9 +245,7 @@ def weight_gradient(part, xc, dc, pad, groups, images, buffers):
     f, _, oh, ow = dc.shape
     fg, cg = f // groups, c // groups
     th, tw = (oh + 1) // 2, (ow + 1) // 2
-    per_image = 16 * (c + f) * th * tw * xc.itemsize
-    for i, (a, z) in enumerate(chunked(images[0], images[1],
-                                       max(1, GRAD_TILE_BYTES // per_image))):
+    for i, (a, z) in enumerate(chunks(images, c + f, th * tw, xc.itemsize, GRAD_TILE_BYTES)):
         t = (z - a) * th * tw
         v = buffers(0, (16, c, t))  # (16, C, T)
         e = buffers(1, (16, f, t))  # (16, F, T)
